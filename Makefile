@@ -1,0 +1,48 @@
+# openprep: every set-up step lives here so a fresh machine needs only `make demo` / `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+REFERENCE ?= ../shared/reference/QROO_DIP_LOC_2019.csv
+DEMO_OUT ?= build/demo
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install demo test lint check test-core test-sqlite test-postgres bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: install
+	@mkdir -p $(DEMO_OUT)
+	$(BIN)/openprep audit $(REFERENCE)
+	$(BIN)/openprep replay $(REFERENCE) --out $(DEMO_OUT) --db $(DEMO_OUT)/replay.sqlite3
+	cmp $(REFERENCE) $(DEMO_OUT)/$(notdir $(REFERENCE)) && echo "El corte reconstruido es idéntico byte a byte: $(DEMO_OUT)/$(notdir $(REFERENCE))"
+
+lint: install
+	$(BIN)/ruff check openprep tests benchmarks
+	$(BIN)/ruff format --check openprep tests benchmarks
+	$(BIN)/mypy openprep/core
+	$(BIN)/lint-imports
+
+test-core: install
+	$(BIN)/pytest -q tests/core
+
+test-sqlite: install
+	$(BIN)/pytest -q tests --ignore=tests/core
+
+test-postgres: install
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q tests --ignore=tests/core
+
+test: lint test-core test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python benchmarks/bench_audit.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
