@@ -30,14 +30,15 @@ lint: install
 	$(BIN)/mypy openprep/core
 	$(BIN)/lint-imports
 
+# tests/core and tests/cli need no database; tests/apps run on SQLite and on PostgreSQL.
 test-core: install
-	$(BIN)/pytest -q tests/core
+	$(BIN)/pytest -q tests/core tests/cli
 
 test-sqlite: install
-	$(BIN)/pytest -q tests --ignore=tests/core
+	$(BIN)/pytest -q tests/apps
 
 test-postgres: install
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q tests --ignore=tests/core
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q tests/apps
 
 test: lint test-core test-sqlite test-postgres
 
