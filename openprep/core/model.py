@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -185,44 +185,57 @@ class ActaRecord(NamedTuple):
 
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 _CORTE_RE = re.compile(
-    r"^(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2})(?::(\d{2}))? \(UTC([+-]\d{1,2})(?::(\d{2}))?\)$"
+    r"^(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2})(?::(\d{2}))? \((UTC[+-]\d{1,2}(?::\d{2})?)\)$"
 )
 
 
-def local_timestamp(moment: datetime | None, *, tz: timezone) -> str:
+def local_timestamp(moment: datetime | None, *, tz: tzinfo) -> str:
     """A timestamp as published: local time of the institute, no offset, or ``""``."""
     if moment is None:
         return ""
     return moment.astimezone(tz).strftime(TIMESTAMP_FORMAT)
 
 
-def parse_local_timestamp(text: str, *, tz: timezone) -> datetime | None:
+def parse_local_timestamp(text: str, *, tz: tzinfo) -> datetime | None:
     """Inverse of :func:`local_timestamp`; raises ValueError on malformed text."""
     if not text:
         return None
     return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=tz)
 
 
-def format_corte(moment: datetime, *, tz: timezone) -> str:
-    """The corte line as published: ``2019/06/03 05:47 (UTC-5)``."""
+def format_corte(moment: datetime, *, tz: tzinfo) -> str:
+    """The corte line as published: ``2019/06/03 05:47 (UTC-5)``, offset as of that moment."""
     local = moment.astimezone(tz)
-    offset = tz.utcoffset(None)
+    return f"{local:%Y/%m/%d %H:%M} ({utc_offset_name(local.utcoffset() or timedelta(0))})"
+
+
+def utc_offset_name(offset: timedelta) -> str:
+    """``UTC-5``, ``UTC+5:30``: how the PREP writes a time zone."""
     minutes = int(offset.total_seconds()) // 60
     sign = "-" if minutes < 0 else "+"
     hours, mins = divmod(abs(minutes), 60)
-    zone = f"UTC{sign}{hours}" + (f":{mins:02d}" if mins else "")
-    return f"{local:%Y/%m/%d %H:%M} ({zone})"
+    return f"UTC{sign}{hours}" + (f":{mins:02d}" if mins else "")
+
+
+def parse_utc_offset(text: str) -> timezone | None:
+    """``UTC-5`` or ``UTC+5:30`` → a fixed offset; ``None`` for anything else."""
+    match = re.fullmatch(r"UTC([+-]\d{1,2})(?::(\d{2}))?", text.strip())
+    if not match:
+        return None
+    hours, minutes = match.groups()
+    sign = -1 if hours.startswith("-") else 1
+    return timezone(timedelta(hours=abs(int(hours)), minutes=int(minutes or 0)) * sign)
 
 
 def parse_corte(text: str) -> tuple[datetime, timezone]:
-    """Read a corte line into an aware datetime and the time zone it was published in."""
+    """Read a corte line into an aware datetime and the fixed offset it was published in."""
     match = _CORTE_RE.match(text.strip())
     if not match:
         raise ValueError(text)
-    year, month, day, hour, minute, second, off_h, off_m = match.groups()
-    sign = -1 if off_h.startswith("-") else 1
-    offset = timedelta(hours=abs(int(off_h)), minutes=int(off_m or 0)) * sign
-    tz = timezone(offset)
+    year, month, day, hour, minute, second, zone = match.groups()
+    tz = parse_utc_offset(zone)
+    if tz is None:
+        raise ValueError(text)
     moment = datetime(
         int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=tz
     )

@@ -1,0 +1,233 @@
+"""Intake services: acopio, digitalización and SIN ACTA, the same calls the screens make.
+
+Every call writes one :class:`EventoActa` and updates the acta's cached state in one
+transaction. An acta's state only moves forward (a PREP Casilla photo may be
+digitalized before its package's acopio); the event keeps what it was and what it became.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from openprep.catalog.models import ActaEsperada, Eleccion
+from openprep.core.errors import UserError
+from openprep.core.model import MotivoSinActa
+from openprep.intake.models import ESTADO_ORDEN, Acta, Estado, EventoActa, Imagen, TipoEvento
+
+MECANISMOS_TRASLADO = {"D", "F", "I"}
+ORIGENES = {"CASILLA", "CATD"}
+DIGITALIZACIONES = {"MOVIL", "ESCANER", "URNA"}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class IntakeError(UserError):
+    """An acopio or digitalización that cannot be recorded as asked."""
+
+
+def registrar_evento(
+    acta: Acta,
+    *,
+    tipo: TipoEvento,
+    estado: Estado,
+    usuario: AbstractBaseUser,
+    catd: str,
+    cuando: datetime,
+    datos: dict[str, Any] | None = None,
+) -> EventoActa:
+    """Record one transition and move the cached state forward (never back)."""
+    anterior = Estado(acta.estado)
+    nuevo = estado if ESTADO_ORDEN[estado] > ESTADO_ORDEN[anterior] else anterior
+    acta.estado = nuevo
+    acta.save()
+    return EventoActa.objects.create(
+        acta=acta,
+        tipo=tipo,
+        estado_anterior=anterior,
+        estado_nuevo=nuevo,
+        usuario=usuario,
+        catd=catd,
+        cuando=cuando,
+        datos=datos or {},
+    )
+
+
+def acta_para(
+    *, eleccion: Eleccion, clave_acta: str, identidad: dict[str, Any] | None = None
+) -> Acta:
+    """The registered acta for a CLAVE_ACTA, registering it on first sight.
+
+    A key that matches no expected acta is registered as FUERA DE CATÁLOGO, never
+    refused: it is published apart and enters no total (DOMAIN.md §4).
+    """
+    clave_acta = clave_acta.strip().upper()
+    if not clave_acta:
+        raise IntakeError("falta la CLAVE_ACTA.", hint="Escanee el código QR o escriba la clave.")
+    esperada = (
+        ActaEsperada.objects.select_for_update()
+        .filter(eleccion=eleccion, clave_acta=clave_acta)
+        .first()
+    )
+    if esperada is not None:
+        acta, _ = Acta.objects.get_or_create(
+            esperada=esperada, defaults={"eleccion": eleccion, "clave_acta": clave_acta}
+        )
+        return acta
+    acta, _ = Acta.objects.get_or_create(
+        eleccion=eleccion,
+        esperada=None,
+        clave_acta=clave_acta,
+        defaults={"identidad_capturada": identidad or {}},
+    )
+    return acta
+
+
+@transaction.atomic
+def registrar_acopio(
+    *,
+    eleccion: Eleccion,
+    clave_acta: str,
+    usuario: AbstractBaseUser,
+    catd: str,
+    cuando: datetime,
+    mecanismo_traslado: str = "",
+    identidad: dict[str, Any] | None = None,
+) -> Acta:
+    """Acopio: the acta arrived at a CATD (time, CATD, how it travelled)."""
+    _check_choice(mecanismo_traslado, MECANISMOS_TRASLADO, "MECANISMOS_TRASLADO", allow_empty=True)
+    acta = acta_para(eleccion=eleccion, clave_acta=clave_acta, identidad=identidad)
+    if acta.fecha_hora_acopio is not None:
+        raise IntakeError(
+            f"el acta {acta.clave_acta} ya tiene acopio registrado "
+            f"({acta.fecha_hora_acopio:%Y-%m-%d %H:%M:%S}).",
+            hint="Si fue un error, un coordinador debe registrar la corrección.",
+        )
+    acta.fecha_hora_acopio = cuando
+    acta.mecanismo_traslado = mecanismo_traslado
+    registrar_evento(
+        acta,
+        tipo=TipoEvento.ACOPIO,
+        estado=Estado.ACOPIADA,
+        usuario=usuario,
+        catd=catd,
+        cuando=cuando,
+        datos={"mecanismo_traslado": mecanismo_traslado},
+    )
+    return acta
+
+
+@transaction.atomic
+def digitalizar(
+    *,
+    eleccion: Eleccion,
+    clave_acta: str,
+    usuario: AbstractBaseUser,
+    catd: str,
+    cuando: datetime,
+    origen: str,
+    digitalizacion: str,
+    tipo_documento: str,
+    contenido: bytes | None = None,
+    sha256: str = "",
+) -> Acta:
+    """Digitalización: the acta's image, hashed on receipt and stored by its SHA-256.
+
+    ``contenido`` is the image as received. Only a replay of a published database, which
+    knows the hash but not the bytes, passes ``sha256`` alone.
+    """
+    _check_choice(origen, ORIGENES, "ORIGEN")
+    _check_choice(digitalizacion, DIGITALIZACIONES, "DIGITALIZACION")
+    if contenido is not None:
+        sha256 = hashlib.sha256(contenido).hexdigest()
+    if not _SHA256.fullmatch(sha256):
+        raise IntakeError(
+            f"el SHA-256 {sha256!r} no es válido.",
+            hint="Debe tener 64 caracteres hexadecimales en minúsculas.",
+        )
+    imagen, creada = Imagen.objects.get_or_create(sha256=sha256)
+    if contenido is not None and not imagen.archivo:
+        imagen.tamano = len(contenido)
+        imagen.archivo.save(f"{sha256[:2]}/{sha256}", ContentFile(contenido), save=True)
+    acta = acta_para(eleccion=eleccion, clave_acta=clave_acta)
+    acta.imagen = imagen
+    acta.origen = origen
+    acta.digitalizacion = digitalizacion
+    acta.tipo_documento = tipo_documento
+    registrar_evento(
+        acta,
+        tipo=TipoEvento.DIGITALIZACION,
+        estado=Estado.DIGITALIZADA,
+        usuario=usuario,
+        catd=catd,
+        cuando=cuando,
+        datos={
+            "sha256": sha256,
+            "origen": origen,
+            "digitalizacion": digitalizacion,
+            "tipo_documento": tipo_documento,
+            "imagen_nueva": creada,
+        },
+    )
+    return acta
+
+
+@transaction.atomic
+def registrar_sin_acta(
+    *,
+    eleccion: Eleccion,
+    clave_acta: str,
+    motivo: MotivoSinActa,
+    usuario: AbstractBaseUser,
+    catd: str,
+    cuando: datetime,
+    mecanismo_traslado: str = "",
+    origen: str = "CATD",
+    digitalizacion: str = "ESCANER",
+) -> Acta:
+    """SIN ACTA: the package came without its acta, or never came (DOMAIN.md §4, rule 1).
+
+    It is recorded at the capture step (FECHA_HORA_CAPTURA) and, like any capture,
+    confirmed by someone else in verification.
+    """
+    _check_choice(mecanismo_traslado, MECANISMOS_TRASLADO, "MECANISMOS_TRASLADO", allow_empty=True)
+    acta = acta_para(eleccion=eleccion, clave_acta=clave_acta)
+    if acta.fuera_catalogo:
+        raise IntakeError(
+            f"el acta {acta.clave_acta} no está en el catálogo; no puede marcarse SIN ACTA.",
+            hint="Revise la clave: SIN ACTA se registra para una casilla esperada.",
+        )
+    if acta.imagen_id or acta.capturas.exists():
+        raise IntakeError(
+            f"el acta {acta.clave_acta} ya tiene imagen o captura; no puede marcarse SIN ACTA.",
+            hint="Si el paquete llegó sin acta, un coordinador debe registrar la corrección.",
+        )
+    acta.motivo_sin_acta = motivo.value
+    acta.mecanismo_traslado = mecanismo_traslado
+    acta.origen = origen
+    acta.digitalizacion = digitalizacion
+    acta.fecha_hora_captura = cuando
+    registrar_evento(
+        acta,
+        tipo=TipoEvento.SIN_ACTA,
+        estado=Estado.CAPTURADA,
+        usuario=usuario,
+        catd=catd,
+        cuando=cuando,
+        datos={"motivo": motivo.value, "mecanismo_traslado": mecanismo_traslado},
+    )
+    return acta
+
+
+def _check_choice(value: str, allowed: set[str], field: str, *, allow_empty: bool = False) -> None:
+    if (allow_empty and value == "") or value in allowed:
+        return
+    raise IntakeError(
+        f"valor {value!r} no válido para {field}.",
+        hint=f"Valores permitidos: {', '.join(sorted(allowed))}.",
+    )
