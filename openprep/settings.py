@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "openprep.audit",
 ]
 
+if "DATABASE_URL" not in os.environ:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+
 DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
@@ -32,6 +35,7 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+MEDIA_ROOT = DATA_DIR / "media"
 
 LANGUAGE_CODE = "es-mx"
 TIME_ZONE = "America/Mexico_City"

@@ -69,7 +69,7 @@ def capturar(
     *, acta: Acta, usuario: AbstractBaseUser, valores: Mapping[str, str], cuando: datetime, catd: str = ""
 ) -> Captura:
     """One operator's blind capture of an acta's numbers."""
-    acta = Acta.objects.select_for_update().get(pk=acta.pk)
+    acta = Acta.objects.select_for_update(of=("self",)).select_related("esperada", "eleccion").get(pk=acta.pk)
     if acta.motivo_sin_acta:
         raise CaptureError(
             f"el acta {acta.clave_acta} está registrada SIN ACTA; no hay valores que capturar.",

@@ -85,7 +85,7 @@ class ActaEsperada(models.Model):
     eleccion = models.ForeignKey(Eleccion, on_delete=models.PROTECT, related_name="actas_esperadas")
     casilla = models.ForeignKey(Casilla, on_delete=models.PROTECT, related_name="actas_esperadas")
     tipo_acta = models.CharField(max_length=2)
-    clave_acta = models.CharField(max_length=20, unique=True)
+    clave_acta = models.CharField(max_length=20)
     orden = models.PositiveIntegerField()
     representantes_pp_ci = models.PositiveIntegerField(default=0)
     no_aplica = models.JSONField(default=list, blank=True)
@@ -95,7 +95,10 @@ class ActaEsperada(models.Model):
         verbose_name_plural = "actas esperadas"
         ordering = ["eleccion", "orden"]
         constraints = [
-            models.UniqueConstraint(fields=["eleccion", "casilla", "tipo_acta"], name="acta_esperada_unica"),
+            models.UniqueConstraint(
+                fields=["eleccion", "casilla", "tipo_acta"], name="acta_esperada_unica"
+            ),
+            models.UniqueConstraint(fields=["eleccion", "clave_acta"], name="clave_acta_unica"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ are read with a length limit so a malformed multi-gigabyte file cannot exhaust m
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
@@ -241,7 +242,7 @@ class PrepDbReader:
         except UnicodeDecodeError:
             raise self._error(
                 "el archivo no está codificado en UTF-8.",
-                line=self._line + 1,
+                line=self._undecodable_line(),
                 hint="Conviértalo a UTF-8 (con o sin BOM) y vuelva a intentarlo.",
             ) from None
         if text:
@@ -252,6 +253,27 @@ class PrepDbReader:
                     hint="Revise que el archivo sea el correcto y que no esté dañado.",
                 )
         return text
+
+    def _undecodable_line(self) -> int:
+        """The first line whose bytes are not UTF-8.
+
+        The text layer decodes ahead in chunks, so its error surfaces while an earlier
+        line is read; the raw bytes tell which line holds the bad ones.
+        """
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        line = 1
+        with open(self.path, "rb") as raw:
+            for chunk in iter(functools.partial(raw.readline, MAX_LINE_CHARS), b""):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    return line
+                line += chunk.endswith(b"\n")
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                pass  # a character cut short at the end of the file: the last line
+        return line
 
     def _lines(self) -> Iterator[str]:
         """The remaining lines, each cut at MAX_LINE_CHARS (C-level, no Python frame per line).
@@ -360,6 +382,13 @@ class PrepDbReader:
                 line=names_line_no,
                 hint="La base de datos debe publicar los 13 campos del resumen.",
             )
+        esperadas = summary["ACTAS_ESPERADAS"]
+        if not (esperadas.isdigit() and esperadas.isascii()):
+            raise self._error(
+                f"valor no válido {esperadas!r}: se espera un número entero no negativo.",
+                column="ACTAS_ESPERADAS",
+                hint="Corrija el valor de ACTAS_ESPERADAS en el resumen.",
+            )
         return summary
 
     def _canonical_columns(self, raw: list[str]) -> tuple[str, ...]:
@@ -443,7 +472,7 @@ class PrepDbReader:
         except UnicodeDecodeError:
             raise self._error(
                 "el archivo no está codificado en UTF-8.",
-                line=line + 1,
+                line=self._undecodable_line(),
                 hint="Conviértalo a UTF-8 (con o sin BOM) y vuelva a intentarlo.",
             ) from None
 
@@ -452,9 +481,9 @@ class PrepDbReader:
         columns = self.header.columns
         fuera = parse.is_fuera(cells)
         for i in parse.value_idx:
-            self._value(cells[i].strip(), line=line, column=columns[i])
+            self._value(cells[i], line=line, column=columns[i])
         for i in parse.int_idx:
-            cell = cells[i].strip()
+            cell = cells[i]
             if fuera or (not cell and columns[i] in _DEFAULT_ZERO):
                 continue
             if type(self._value(cell, line=line, column=columns[i])) is not int:
@@ -471,7 +500,7 @@ class PrepDbReader:
     def _value(self, cell: str, *, line: int, column: str) -> FieldValue:
         value = self._cells.get(cell)
         if value is None:
-            if not cell.isdigit() or not cell.isascii():
+            if not cell.isdigit() or not cell.isascii() or len(cell) > _MAX_DIGITS:
                 raise self._error(
                     f"valor no válido {cell!r}: se espera un número entero no negativo, "
                     "ILEGIBLE, SIN DATO o -.",
@@ -484,6 +513,9 @@ class PrepDbReader:
                 self._cells[cell] = value
         return value
 
+
+_MAX_DIGITS = 18
+"""No count on an acta has more digits (and Python refuses int() past 4,300)."""
 
 _DEFAULT_ZERO = frozenset(
     {"ID_DISTRITO", "UBICACION_CASILLA", "REPRESENTANTES_PP_CI", "ID_MUNICIPIO"}
@@ -549,7 +581,9 @@ class _RowParser:
 
         self._str_idx = [at(n, 0) for n in _STRING_COLUMNS]
         self.int_idx = [index[n] for n in _INT_COLUMNS if n in index]
-        self._all_int_idx = [at(n, 2) for n in _INT_COLUMNS]
+        self._all_int_idx = [
+            (at(n, 2), "0" if n in _DEFAULT_ZERO else "") for n in _INT_COLUMNS
+        ]
         self._vote_idx = [index[c.clave] for c in header.election.contenders]
         self._value_idx = [
             at(n, 1) for n in (*CONTROL_FIELDS, "NO_REGISTRADOS", "NULOS", "TOTAL_VOTOS_ASENTADO")
@@ -561,6 +595,14 @@ class _RowParser:
     def is_fuera(self, cells: list[str]) -> bool:
         clave = _unwrap_excel(cells[self._clave_casilla])
         return clave in ("-", "") or cells[self._contabilizada].strip() == "2"
+
+    def _uncached(self, cell: str) -> FieldValue:
+        found = self._cache.get(cell)
+        if found is not None:
+            return found
+        if cell.isdigit() and cell.isascii() and len(cell) <= _MAX_DIGITS:
+            return int(cell)
+        return Marca.NO_APLICA  # only in a row fuera de catálogo, whose numbers read as 0
 
     def _observation(self, label: str) -> Observacion | None:
         try:
@@ -578,10 +620,17 @@ class _RowParser:
         row = cells + list(_PAD)
         try:
             votos = tuple([cache[row[i]] for i in self._vote_idx])
-            values = [cache[row[i] or "-"] for i in self._value_idx]
-            ints = [cache[row[i] or "0"] for i in self._all_int_idx]
+            values = [cache[row[i]] for i in self._value_idx]
+            ints = [cache[row[i] or zero] for i, zero in self._all_int_idx]
         except KeyError:
-            return None
+            if not lenient:
+                return None
+            # Validated, but not cached (the cache is full) or, in a row fuera de
+            # catálogo, identity cells that are not numbers: parse them one by one.
+            parse = self._uncached
+            votos = tuple([parse(row[i]) for i in self._vote_idx])
+            values = [parse(row[i]) for i in self._value_idx]
+            ints = [parse(row[i] or zero) for i, zero in self._all_int_idx]
         (
             clave_casilla,
             clave_acta,

@@ -74,18 +74,14 @@ def acta_para(
         .filter(eleccion=eleccion, clave_acta=clave_acta)
         .first()
     )
+    # The expected acta's row lock (or SQLite's database lock) serializes first sight.
     if esperada is not None:
-        acta, _ = Acta.objects.get_or_create(
-            esperada=esperada, defaults={"eleccion": eleccion, "clave_acta": clave_acta}
-        )
-        return acta
-    acta, _ = Acta.objects.get_or_create(
-        eleccion=eleccion,
-        esperada=None,
-        clave_acta=clave_acta,
-        defaults={"identidad_capturada": identidad or {}},
+        acta = Acta.objects.filter(esperada=esperada).first()
+        return acta or Acta.objects.create(eleccion=eleccion, esperada=esperada, clave_acta=clave_acta)
+    acta = Acta.objects.filter(eleccion=eleccion, esperada=None, clave_acta=clave_acta).first()
+    return acta or Acta.objects.create(
+        eleccion=eleccion, clave_acta=clave_acta, identidad_capturada=identidad or {}
     )
-    return acta
 
 
 @transaction.atomic
@@ -150,7 +146,11 @@ def digitalizar(
             f"el SHA-256 {sha256!r} no es válido.",
             hint="Debe tener 64 caracteres hexadecimales en minúsculas.",
         )
-    imagen, creada = Imagen.objects.get_or_create(sha256=sha256)
+    imagen = Imagen.objects.filter(sha256=sha256).first()
+    creada = imagen is None
+    if imagen is None:  # two CATDs may send the same image at once: the first row wins
+        Imagen.objects.bulk_create([Imagen(sha256=sha256)], ignore_conflicts=True)
+        imagen = Imagen.objects.get(sha256=sha256)
     if contenido is not None and not imagen.archivo:
         imagen.tamano = len(contenido)
         imagen.archivo.save(f"{sha256[:2]}/{sha256}", ContentFile(contenido), save=True)
