@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -10,8 +9,6 @@ from openprep.catalog.services import ActaEsperadaSpec, importar_eleccion
 from openprep.core import model as core
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "QROO_DIP_LOC_2019.csv"
-TZ = timezone(timedelta(hours=-5))
-NIGHT = datetime(2019, 6, 2, 20, 0, tzinfo=TZ)
 
 
 @pytest.fixture
@@ -25,7 +22,7 @@ def people(db):
     """Separate operators, as the separation of roles requires."""
     users = {}
     for name in ("acopiador", "capturista1", "capturista2", "verificador"):
-        users[name] = get_user_model().objects.create_user(username=name, password="x-" + name)
+        users[name] = get_user_model().objects.create_user(username=name)
     return users
 
 
