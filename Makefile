@@ -18,11 +18,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The main job, for now: audit the reference publication, replay it through the
+# services into a fresh SQLite database, and check the corte is byte-identical.
 demo: install
-	@mkdir -p $(DEMO_OUT)
+	rm -rf $(DEMO_OUT)
 	$(BIN)/openprep audit $(REFERENCE)
-	$(BIN)/openprep replay $(REFERENCE) --out $(DEMO_OUT) --db $(DEMO_OUT)/replay.sqlite3
-	cmp $(REFERENCE) $(DEMO_OUT)/$(notdir $(REFERENCE)) && echo "El corte reconstruido es idéntico byte a byte: $(DEMO_OUT)/$(notdir $(REFERENCE))"
+	OPENPREP_DATA_DIR=$(DEMO_OUT) $(BIN)/openprep replay $(REFERENCE) --out $(DEMO_OUT)/corte
+	cmp $(REFERENCE) $(DEMO_OUT)/corte/$(notdir $(REFERENCE))
+	@echo "El corte reconstruido es idéntico byte a byte al publicado: $(DEMO_OUT)/corte/$(notdir $(REFERENCE))"
 
 lint: install
 	$(BIN)/ruff check openprep tests benchmarks

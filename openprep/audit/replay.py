@@ -91,7 +91,12 @@ def replay(path: Path, *, out_dir: Path, settings: RuleSettings) -> ReplayResult
         with PrepDbReader(path, settings=settings) as reader:
             for row in reader.rows():
                 _replay_row(
-                    row, eleccion=eleccion, columns=columns, operators=operators, tz=tz, source=path.name
+                    row,
+                    eleccion=eleccion,
+                    columns=columns,
+                    operators=operators,
+                    tz=tz,
+                    source=path.name,
                 )
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / path.name

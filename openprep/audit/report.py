@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import IO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from openprep.core.audit import AuditReport
@@ -16,7 +17,9 @@ SHOWN = 100
 
 def render_report(report: AuditReport, *, out: IO[str]) -> None:
     console = Console(file=out, width=120, highlight=False, soft_wrap=True)
-    console.print(f"[bold]{report.election}[/] · corte {report.corte} · {report.actas:,} actas")
+    # Text from the file is escaped: "[...]" in a published cell is data, not markup.
+    election, corte = escape(report.election), escape(report.corte)
+    console.print(f"[bold]{election}[/] · corte {corte} · {report.actas:,} actas")
     summary = Table(title="Resumen", title_justify="left")
     summary.add_column("Campo")
     summary.add_column("Publicado", justify="right")
@@ -25,7 +28,7 @@ def render_report(report: AuditReport, *, out: IO[str]) -> None:
     for name in SUMMARY_FIELDS:
         published, recomputed = report.published[name], report.recomputed[name]
         mark = "[green]✓[/]" if published == recomputed else "[red]✗ difiere[/]"
-        summary.add_row(name, published, recomputed, mark)
+        summary.add_row(name, escape(published), escape(recomputed), mark)
     console.print(summary)
 
     actas = [d for d in report.discrepancies if d.clave_acta is not None]
@@ -34,18 +37,25 @@ def render_report(report: AuditReport, *, out: IO[str]) -> None:
         for column in ("Línea", "CLAVE_ACTA", "Campo", "Publicado", "Recalculado"):
             table.add_column(column)
         for d in actas[:SHOWN]:
-            table.add_row(str(d.line), d.clave_acta or "", d.field, d.published, d.recomputed)
+            cells = (d.clave_acta or "", d.field, d.published, d.recomputed)
+            table.add_row(str(d.line), *(escape(c) for c in cells))
         console.print(table)
         if len(actas) > SHOWN:
             console.print(f"… y {len(actas) - SHOWN:,} más; use --json para la lista completa.")
     if report.warnings:
-        console.print(f"[bold]Advertencias: {len(report.warnings):,}[/] (datos válidos pero inusuales)")
+        console.print(
+            f"[bold]Advertencias: {len(report.warnings):,}[/] (datos válidos pero inusuales)"
+        )
         for w in report.warnings[:SHOWN]:
-            console.print(f"  línea {w.line} · {w.clave_acta}: {w.message}")
+            console.print(f"  línea {w.line} · {escape(w.clave_acta)}: {escape(w.message)}")
         if len(report.warnings) > SHOWN:
-            console.print(f"  … y {len(report.warnings) - SHOWN:,} más; use --json para verlas todas.")
+            console.print(
+                f"  … y {len(report.warnings) - SHOWN:,} más; use --json para verlas todas."
+            )
     if report.consistent:
-        console.print("[green bold]Consistente:[/] las reglas reproducen cada acta y el resumen publicados.")
+        console.print(
+            "[green bold]Consistente:[/] las reglas reproducen cada acta y el resumen publicados."
+        )
     else:
         console.print(
             f"[red bold]Inconsistente:[/] {len(report.discrepancies):,} diferencias entre lo "

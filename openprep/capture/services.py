@@ -66,10 +66,19 @@ def validar_valores(acta: Acta, valores: Mapping[str, str]) -> dict[str, str]:
 
 @transaction.atomic
 def capturar(
-    *, acta: Acta, usuario: AbstractBaseUser, valores: Mapping[str, str], cuando: datetime, catd: str = ""
+    *,
+    acta: Acta,
+    usuario: AbstractBaseUser,
+    valores: Mapping[str, str],
+    cuando: datetime,
+    catd: str = "",
 ) -> Captura:
     """One operator's blind capture of an acta's numbers."""
-    acta = Acta.objects.select_for_update(of=("self",)).select_related("esperada", "eleccion").get(pk=acta.pk)
+    acta = (
+        Acta.objects.select_for_update(of=("self",))
+        .select_related("esperada", "eleccion")
+        .get(pk=acta.pk)
+    )
     if acta.motivo_sin_acta:
         raise CaptureError(
             f"el acta {acta.clave_acta} está registrada SIN ACTA; no hay valores que capturar.",

@@ -121,7 +121,13 @@ def importar_eleccion(
 
 def _identity(casilla: Casilla | core.Casilla) -> tuple[int, int, str, int, int]:
     """What identifies a casilla (DOMAIN.md §2), for a catalog row or a core value alike."""
-    return (casilla.id_entidad, casilla.seccion, casilla.tipo, casilla.id_casilla, casilla.ext_contigua)
+    return (
+        casilla.id_entidad,
+        casilla.seccion,
+        casilla.tipo,
+        casilla.id_casilla,
+        casilla.ext_contigua,
+    )
 
 
 def _casilla_fields(casilla: core.Casilla) -> dict[str, object]:

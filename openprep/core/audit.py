@@ -129,7 +129,11 @@ def _audit_row(
         published = None
         found.append(
             Discrepancy(
-                clave, "OBSERVACIONES", row.observaciones, settings.label(decision.observacion), row.line
+                clave,
+                "OBSERVACIONES",
+                row.observaciones,
+                settings.label(decision.observacion),
+                row.line,
             )
         )
     else:
@@ -172,8 +176,10 @@ def _warn(
     acta = row.acta
     clave = row.clave_acta
     warnings = report.warnings
-    if acta.fecha_hora_acopio and acta.fecha_hora_captura and (
-        acta.fecha_hora_captura < acta.fecha_hora_acopio
+    if (
+        acta.fecha_hora_acopio
+        and acta.fecha_hora_captura
+        and (acta.fecha_hora_captura < acta.fecha_hora_acopio)
     ):
         warnings.append(
             Warning(
@@ -183,8 +189,10 @@ def _warn(
                 row.line,
             )
         )
-    if acta.fecha_hora_captura and acta.fecha_hora_verificacion and (
-        acta.fecha_hora_verificacion < acta.fecha_hora_captura
+    if (
+        acta.fecha_hora_captura
+        and acta.fecha_hora_verificacion
+        and (acta.fecha_hora_verificacion < acta.fecha_hora_captura)
     ):
         warnings.append(
             Warning(

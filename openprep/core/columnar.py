@@ -354,7 +354,10 @@ class _ColumnarAudit:
         else:
             allowance = 2 * pl.sum_horizontal(
                 [pl.lit(0, dtype=pl.Int64)]
-                + [(self.c(i) != Marca.NO_APLICA.value).cast(pl.Int64) for i in self.representatives]
+                + [
+                    (self.c(i) != Marca.NO_APLICA.value).cast(pl.Int64)
+                    for i in self.representatives
+                ]
             )
         sin_acta = pl.col("published").is_in(_SIN_ACTA_CODES)
         excede = pl.col("total") > pl.col("base") + pl.col("allowance")
@@ -469,9 +472,7 @@ class _ColumnarAudit:
         )
         marks = ("d_total", "d_contabilizada", "d_observaciones", "d_casilla", "d_acta")
         warns = ("w_acopio", "w_verificacion", "w_sha")
-        flagged = flags.filter(
-            pl.any_horizontal(*marks, *warns, pl.col("excess").is_not_null())
-        )
+        flagged = flags.filter(pl.any_horizontal(*marks, *warns, pl.col("excess").is_not_null()))
         label = self.settings.label
         found = self.discrepancies
         warnings = self.warnings
@@ -481,7 +482,11 @@ class _ColumnarAudit:
             if row["d_total"]:
                 found.append(
                     Discrepancy(
-                        clave, "TOTAL_VOTOS_CALCULADO", row["total_publicado"], str(row["total"]), line
+                        clave,
+                        "TOTAL_VOTOS_CALCULADO",
+                        row["total_publicado"],
+                        str(row["total"]),
+                        line,
                     )
                 )
             if row["d_contabilizada"]:
@@ -543,7 +548,11 @@ class _ColumnarAudit:
             .sort("line")
         )
         same_sha = [
-            (line, _W_SHA, Warning(clave, f"su imagen tiene el mismo SHA que la del acta {other}.", line))
+            (
+                line,
+                _W_SHA,
+                Warning(clave, f"su imagen tiene el mismo SHA que la del acta {other}.", line),
+            )
             for clave, other, line in shared.select("clave_acta", "first", "line").iter_rows()
         ]
         merged = heapq.merge(self.warnings, same_sha, key=lambda item: (item[0], item[1]))

@@ -61,7 +61,7 @@ class Contender:
 
     @property
     def has_representatives(self) -> bool:
-        """Parties and independent candidacies accredit representatives; coalition columns do not."""
+        """Parties and independent candidacies accredit representatives; coalitions do not."""
         return self.tipo in (TipoContendiente.PARTIDO, TipoContendiente.CANDIDATURA_INDEPENDIENTE)
 
     @classmethod

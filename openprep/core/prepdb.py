@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final, NamedTuple
+from typing import IO, Final, NamedTuple, cast
 
 from openprep.core.errors import UserError
 from openprep.core.model import (
@@ -230,7 +230,9 @@ class PrepDbReader:
 
     # -- lines -------------------------------------------------------------------
 
-    def _error(self, message: str, *, line: int | None = None, column: str = "", hint: str = "") -> PrepDbError:
+    def _error(
+        self, message: str, *, line: int | None = None, column: str = "", hint: str = ""
+    ) -> PrepDbError:
         where = f"{self.name}, línea {self._line if line is None else line}"
         if column:
             where += f", columna {column}"
@@ -317,7 +319,8 @@ class PrepDbReader:
             if stripped.startswith("CLAVE_CASILLA"):
                 raise self._error(
                     "falta el bloque de resumen antes de los nombres de columna.",
-                    hint="La base de datos debe traer el resumen ACTAS_ESPERADAS|… antes de las filas.",
+                    hint="La base de datos debe traer el resumen ACTAS_ESPERADAS|… "
+                    "antes de las filas.",
                 )
             if stripped:
                 preamble.append(stripped)
@@ -340,7 +343,8 @@ class PrepDbReader:
         if not election_name or not corte:
             raise self._error(
                 "faltan el nombre de la elección o la fecha y hora del corte antes del resumen.",
-                hint="Las primeras líneas deben ser la elección y el corte, p. ej. 2019/06/03 05:47 (UTC-5).",
+                hint="Las primeras líneas deben ser la elección y el corte, "
+                "p. ej. 2019/06/03 05:47 (UTC-5).",
             )
         text = self._readline()
         while text and not text.strip():
@@ -365,7 +369,9 @@ class PrepDbReader:
         )
 
     def _read_summary(self, names_line: str, delimiter: str) -> dict[str, str]:
-        names = [SUMMARY_ALIASES.get(n.strip(), n.strip()) for n in self._split(names_line, delimiter)]
+        names = [
+            SUMMARY_ALIASES.get(n.strip(), n.strip()) for n in self._split(names_line, delimiter)
+        ]
         names_line_no = self._line
         values_line = self._readline()
         values = self._split(values_line, delimiter) if values_line.strip() else []
@@ -581,9 +587,7 @@ class _RowParser:
 
         self._str_idx = [at(n, 0) for n in _STRING_COLUMNS]
         self.int_idx = [index[n] for n in _INT_COLUMNS if n in index]
-        self._all_int_idx = [
-            (at(n, 2), "0" if n in _DEFAULT_ZERO else "") for n in _INT_COLUMNS
-        ]
+        self._all_int_idx = [(at(n, 2), "0" if n in _DEFAULT_ZERO else "") for n in _INT_COLUMNS]
         self._vote_idx = [index[c.clave] for c in header.election.contenders]
         self._value_idx = [
             at(n, 1) for n in (*CONTROL_FIELDS, "NO_REGISTRADOS", "NULOS", "TOTAL_VOTOS_ASENTADO")
@@ -657,12 +661,14 @@ class _RowParser:
             clave_casilla = _unwrap_excel(clave_casilla)
         fuera = clave_casilla in ("-", "") or contabilizada == "2"
         try:
-            sum(ints)  # a Marca (a str) where a number belongs raises TypeError
+            sum(cast(list[int], ints))  # a Marca (a str) where a number belongs: TypeError
         except TypeError:
             if not (lenient or fuera):
                 return None
             ints = [v if type(v) is int else 0 for v in ints]
-        id_estado, id_distrito, seccion, id_casilla, ext, ubicacion, ln, rep, id_mun = ints
+        id_estado, id_distrito, seccion, id_casilla, ext, ubicacion, ln, rep, id_mun = cast(
+            list[int], ints
+        )
         observacion = self._observation(observaciones)
         return PublishedRow(
             line,
@@ -725,9 +731,7 @@ def _cell(value: FieldValue) -> str:
     return str(value) if type(value) is int else str(value.value)  # type: ignore[union-attr]
 
 
-def format_row(
-    acta: ActaRecord, decision: Decision, *, settings: RuleSettings
-) -> list[str]:
+def format_row(acta: ActaRecord, decision: Decision, *, settings: RuleSettings) -> list[str]:
     """One acta as the reference layout's cells."""
     casilla = acta.casilla
     fuera = acta.fuera_catalogo

@@ -174,9 +174,7 @@ def representatives_allowance(
     if settings.representantes is Representantes.COLUMNA:
         return acta.representantes_pp_ci
     votos = acta.votos
-    on_ballot = sum(
-        1 for i in election.representative_positions if votos[i] is not Marca.NO_APLICA
-    )
+    on_ballot = sum(1 for i in election.representative_positions if votos[i] is not Marca.NO_APLICA)
     return 2 * on_ballot
 
 

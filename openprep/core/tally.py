@@ -86,9 +86,7 @@ class Summary:
     def fields(self, *, participacion: Participacion) -> dict[str, str]:
         """The 13 summary values, in order, formatted as the database writes them."""
         votos = (
-            self.total_votos_c_cs
-            if participacion is Participacion.FINAL
-            else self.total_votos_s_cs
+            self.total_votos_c_cs if participacion is Participacion.FINAL else self.total_votos_s_cs
         )
         esperadas = self.actas_esperadas
         values = (

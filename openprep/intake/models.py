@@ -93,7 +93,9 @@ class EventoActa(models.Model):
     estado_nuevo = models.CharField(max_length=20, choices=Estado.choices)
     usuario = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     catd = models.CharField(max_length=60, blank=True)
-    cuando = models.DateTimeField(help_text="Momento del hecho, según el operador o el dispositivo.")
+    cuando = models.DateTimeField(
+        help_text="Momento del hecho, según el operador o el dispositivo."
+    )
     registrado = models.DateTimeField(auto_now_add=True)
     datos = models.JSONField(default=dict, blank=True)
 

@@ -77,7 +77,9 @@ def acta_para(
     # The expected acta's row lock (or SQLite's database lock) serializes first sight.
     if esperada is not None:
         acta = Acta.objects.filter(esperada=esperada).first()
-        return acta or Acta.objects.create(eleccion=eleccion, esperada=esperada, clave_acta=clave_acta)
+        return acta or Acta.objects.create(
+            eleccion=eleccion, esperada=esperada, clave_acta=clave_acta
+        )
     acta = Acta.objects.filter(eleccion=eleccion, esperada=None, clave_acta=clave_acta).first()
     return acta or Acta.objects.create(
         eleccion=eleccion, clave_acta=clave_acta, identidad_capturada=identidad or {}

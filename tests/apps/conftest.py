@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from openprep.catalog.services import ActaEsperadaSpec, importar_eleccion
 from openprep.core import model as core
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "QROO_DIP_LOC_2019.csv"
+REFERENCE = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "QROO_DIP_LOC_2019.csv"
+)
 
 
 @pytest.fixture
@@ -46,12 +48,15 @@ def eleccion(db):
     election = core.Election(
         nombre="DIPUTACIONES LOCALES",
         contenders=tuple(
-            core.Contender.from_column(c) for c in ("PAN", "PRI", "MORENA", "C_PAN_PRI", "CAND_IND_1")
+            core.Contender.from_column(c)
+            for c in ("PAN", "PRI", "MORENA", "C_PAN_PRI", "CAND_IND_1")
         ),
     )
     specs = [
         ActaEsperadaSpec(casilla=casilla(100), lista_nominal=500, tipo_acta="2"),
-        ActaEsperadaSpec(casilla=casilla(101), lista_nominal=400, tipo_acta="2", no_aplica=("CAND_IND_1",)),
+        ActaEsperadaSpec(
+            casilla=casilla(101), lista_nominal=400, tipo_acta="2", no_aplica=("CAND_IND_1",)
+        ),
         ActaEsperadaSpec(casilla=casilla(102, "S"), lista_nominal=0, tipo_acta="3"),
     ]
     return importar_eleccion(election=election, zona="UTC-5", actas=specs)

@@ -71,15 +71,27 @@ def received(eleccion, people, clave=CLAVE):
 
 def test_an_acta_goes_from_acopio_to_verified_leaving_one_event_per_step(eleccion, people):
     acta = received(eleccion, people)
-    capturar(acta=acta, usuario=people["capturista1"], valores=values(), cuando=NIGHT + timedelta(minutes=2))
-    capturar(acta=acta, usuario=people["capturista2"], valores=values(), cuando=NIGHT + timedelta(minutes=3))
+    capturar(
+        acta=acta,
+        usuario=people["capturista1"],
+        valores=values(),
+        cuando=NIGHT + timedelta(minutes=2),
+    )
+    capturar(
+        acta=acta,
+        usuario=people["capturista2"],
+        valores=values(),
+        cuando=NIGHT + timedelta(minutes=3),
+    )
     verificar(acta=acta, usuario=people["verificador"], cuando=NIGHT + timedelta(minutes=4))
 
     acta.refresh_from_db()
     assert acta.estado == Estado.VERIFICADA
     assert acta.valores["MORENA"] == "90"
     assert acta.fecha_hora_captura == NIGHT + timedelta(minutes=2)
-    steps = list(EventoActa.objects.filter(acta=acta).values_list("tipo", "estado_anterior", "estado_nuevo"))
+    steps = list(
+        EventoActa.objects.filter(acta=acta).values_list("tipo", "estado_anterior", "estado_nuevo")
+    )
     assert steps == [
         ("ACOPIO", "ESPERADA", "ACOPIADA"),
         ("DIGITALIZACION", "ACOPIADA", "DIGITALIZADA"),
@@ -134,7 +146,12 @@ def test_nobody_verifies_an_acta_they_captured(eleccion, people):
 def test_disagreeing_captures_are_not_verified_and_name_the_differing_fields(eleccion, people):
     acta = received(eleccion, people)
     capturar(acta=acta, usuario=people["capturista1"], valores=values(), cuando=NIGHT)
-    capturar(acta=acta, usuario=people["capturista2"], valores=values(PRI="48", NULOS="ILEGIBLE"), cuando=NIGHT)
+    capturar(
+        acta=acta,
+        usuario=people["capturista2"],
+        valores=values(PRI="48", NULOS="ILEGIBLE"),
+        cuando=NIGHT,
+    )
 
     with pytest.raises(CaptureError, match="difieren en NULOS, PRI"):
         verificar(acta=acta, usuario=people["verificador"], cuando=NIGHT)
@@ -156,7 +173,9 @@ def test_a_capture_with_a_value_that_is_not_a_count_is_refused(eleccion, people,
     acta = received(eleccion, people)
 
     with pytest.raises(CaptureError, match=f"campo {field}"):
-        capturar(acta=acta, usuario=people["capturista1"], valores=values(**{field: value}), cuando=NIGHT)
+        capturar(
+            acta=acta, usuario=people["capturista1"], valores=values(**{field: value}), cuando=NIGHT
+        )
     assert Captura.objects.count() == 0
 
 
@@ -201,7 +220,11 @@ def test_an_acta_cannot_be_received_twice(eleccion, people):
     received(eleccion, people)
     with pytest.raises(IntakeError, match="ya tiene acopio"):
         registrar_acopio(
-            eleccion=eleccion, clave_acta=CLAVE, usuario=people["acopiador"], catd="CATD 02", cuando=NIGHT
+            eleccion=eleccion,
+            clave_acta=CLAVE,
+            usuario=people["acopiador"],
+            catd="CATD 02",
+            cuando=NIGHT,
         )
 
 
