@@ -11,6 +11,7 @@ are recomputed, so a byte-identical output proves the whole chain.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -69,7 +70,17 @@ def replay_operators() -> Operators:
     return Operators(*users)
 
 
-def replay(path: Path, *, out_dir: Path, settings: RuleSettings) -> ReplayResult:
+def replay(
+    path: Path,
+    *,
+    out_dir: Path,
+    settings: RuleSettings,
+    progress: Callable[[int, int], None] | None = None,
+) -> ReplayResult:
+    """Replay ``path`` into the configured database and write its corte into ``out_dir``.
+
+    ``progress(done, total)`` is called after each replayed row.
+    """
     with PrepDbReader(path, settings=settings) as reader:
         header = reader.header
         try:
@@ -78,18 +89,23 @@ def replay(path: Path, *, out_dir: Path, settings: RuleSettings) -> ReplayResult
             raise ReplayError(
                 f"la fecha y hora del corte {header.corte!r} no tiene el formato "
                 "AAAA/MM/DD HH:MM (UTC±H).",
-                where=f"{path.name}, línea 3",
+                where=f"{path.name}, línea del corte",
                 hint="Corrija la línea del corte.",
             ) from None
         columns = header.election.columns
-        specs = [_spec(row, columns) for row in reader.rows() if not row.acta.fuera_catalogo]
+        rows = 0
+        specs = []
+        for row in reader.rows():
+            rows += 1
+            if not row.acta.fuera_catalogo:
+                specs.append(_spec(row, columns))
     operators = replay_operators()
     with transaction.atomic():
         eleccion = importar_eleccion(
             election=header.election, zona=core.utc_offset_name(moment.utcoffset()), actas=specs
         )
         with PrepDbReader(path, settings=settings) as reader:
-            for row in reader.rows():
+            for done, row in enumerate(reader.rows(), start=1):
                 _replay_row(
                     row,
                     eleccion=eleccion,
@@ -98,6 +114,8 @@ def replay(path: Path, *, out_dir: Path, settings: RuleSettings) -> ReplayResult
                     tz=tz,
                     source=path.name,
                 )
+                if progress is not None:
+                    progress(done, rows)
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / path.name
     with open(output, "w", encoding="utf-8", newline="") as out:

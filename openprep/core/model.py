@@ -240,3 +240,30 @@ def parse_corte(text: str) -> tuple[datetime, timezone]:
         int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=tz
     )
     return moment, tz
+
+
+_CLAVE_ACTA_RE = re.compile(r"(\d{2})(\d{4})([BCESVM])(\d{2})(\d{2})(\d{1,2})")
+
+
+def parse_clave_acta(clave: str) -> tuple[Casilla, str] | None:
+    """What a CLAVE_ACTA says about its casilla, or ``None`` if it is not one.
+
+    Only the identity is known (entidad, sección, tipo, id, extensión contigua and
+    TIPO_ACTA); names, distrito and location come from the catalog.
+    """
+    match = _CLAVE_ACTA_RE.fullmatch(clave.strip().upper())
+    if not match:
+        return None
+    entidad, seccion, tipo, id_casilla, ext, tipo_acta = match.groups()
+    casilla = Casilla(
+        id_entidad=int(entidad),
+        entidad="",
+        id_distrito=0,
+        distrito="",
+        seccion=int(seccion),
+        tipo=tipo,
+        id_casilla=int(id_casilla),
+        ext_contigua=int(ext),
+        ubicacion=0,
+    )
+    return casilla, str(int(tipo_acta))

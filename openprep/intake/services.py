@@ -18,7 +18,7 @@ from django.db import transaction
 
 from openprep.catalog.models import ActaEsperada, Eleccion
 from openprep.core.errors import UserError
-from openprep.core.model import MotivoSinActa
+from openprep.core.model import MotivoSinActa, parse_clave_acta
 from openprep.intake.models import ESTADO_ORDEN, Acta, Estado, EventoActa, Imagen, TipoEvento
 
 MECANISMOS_TRASLADO = {"D", "F", "I"}
@@ -82,8 +82,25 @@ def acta_para(
         )
     acta = Acta.objects.filter(eleccion=eleccion, esperada=None, clave_acta=clave_acta).first()
     return acta or Acta.objects.create(
-        eleccion=eleccion, clave_acta=clave_acta, identidad_capturada=identidad or {}
+        eleccion=eleccion,
+        clave_acta=clave_acta,
+        identidad_capturada=identidad or identity_from_clave(clave_acta),
     )
+
+
+def identity_from_clave(clave_acta: str) -> dict[str, Any]:
+    """What an acta fuera de catálogo's key says about its casilla (empty if nothing)."""
+    parsed = parse_clave_acta(clave_acta)
+    if parsed is None:
+        return {}
+    casilla, _ = parsed
+    return {
+        "id_entidad": casilla.id_entidad,
+        "seccion": casilla.seccion,
+        "tipo": casilla.tipo,
+        "id_casilla": casilla.id_casilla,
+        "ext_contigua": casilla.ext_contigua,
+    }
 
 
 @transaction.atomic

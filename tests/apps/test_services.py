@@ -214,6 +214,29 @@ def test_an_acta_outside_the_catalog_is_registered_fuera_de_catalogo_not_refused
     )
     assert acta.fuera_catalogo
     assert acta.estado == Estado.ACOPIADA
+    assert acta.identidad_capturada["seccion"] == 9999
+    assert acta.identidad_capturada["tipo"] == "B"
+
+
+def test_an_acta_fuera_de_catalogo_is_published_apart_and_adds_to_no_total(eleccion, people):
+    clave = "239999B010002"
+    received(eleccion, people, clave=clave)
+    acta = Acta.objects.get(clave_acta=clave)
+    for person in ("capturista1", "capturista2"):
+        capturar(acta=acta, usuario=people[person], valores=values(), cuando=NIGHT)
+    verificar(acta=acta, usuario=people["verificador"], cuando=NIGHT)
+    out = StringIO()
+
+    database = write_corte_database(
+        eleccion, hasta=NIGHT + timedelta(hours=1), out=out, settings=RuleSettings()
+    )
+
+    assert database.summary["ACTAS_REGISTRADAS"] == "1"
+    assert database.summary["ACTAS_FUERA_CATALOGO"] == "1"
+    assert database.summary["ACTAS_CAPTURADAS"] == "0"
+    assert database.summary["TOTAL_VOTOS_C_CS"] == "0"
+    row = out.getvalue().split("\n")[7].split("|")
+    assert (row[0], row[1], row[6], row[11]) == ("-", clave, "9999", "-")
 
 
 def test_an_acta_cannot_be_received_twice(eleccion, people):

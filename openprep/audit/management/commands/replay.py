@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from openprep.audit.replay import replay
 from openprep.commands import OpenprepCommand, add_rule_arguments, rule_settings
@@ -26,7 +28,21 @@ class Command(OpenprepCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         settings = rule_settings(options)
         call_command("migrate", verbosity=0, interactive=False)
-        result = replay(Path(options["file"]), out_dir=Path(options["out"]), settings=settings)
+        with Progress(
+            TextColumn("Reproduciendo actas"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=self.stderr._out, stderr=True),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("actas", total=None)
+            result = replay(
+                Path(options["file"]),
+                out_dir=Path(options["out"]),
+                settings=settings,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
         summary = result.database.summary
         self.stdout.write(
             f"Corte {result.database.corte} de {result.eleccion.nombre}: "
