@@ -271,11 +271,7 @@ class PrepDbReader:
                 except UnicodeDecodeError:
                     return line
                 line += chunk.endswith(b"\n")
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                pass  # a character cut short at the end of the file: the last line
-        return line
+        return line  # a character cut short at the very end: the last line
 
     def _lines(self) -> Iterator[str]:
         """The remaining lines, each cut at MAX_LINE_CHARS (C-level, no Python frame per line).
