@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import functools
 import io
 import itertools
@@ -139,6 +140,13 @@ _DELIMITERS = ("|", ",", ";", "\t")
 _MARCAS: Mapping[str, Marca] = {m.value: m for m in Marca}
 
 
+_OS_REASONS: Mapping[int, str] = {
+    errno.ENOENT: "no existe",
+    errno.EACCES: "no tiene permiso de lectura",
+    errno.EISDIR: "es una carpeta, no un archivo",
+}
+
+
 class PrepDbError(UserError):
     """A PREP database that cannot be read, with file, line and column."""
 
@@ -207,7 +215,8 @@ class PrepDbReader:
             )
         except OSError as exc:
             raise PrepDbError(
-                f"no se puede abrir el archivo ({exc.strerror}).",
+                "no se puede abrir el archivo: "
+                f"{_OS_REASONS.get(exc.errno or 0, 'error de lectura')}.",
                 where=str(self.path),
                 hint="Revise la ruta y los permisos.",
             ) from None
@@ -466,8 +475,13 @@ class PrepDbReader:
                     seen.add(row.clave_acta)
                 yield row
         except csv.Error as exc:
+            reason = (
+                "un campo supera el tamaño máximo"
+                if "field limit" in str(exc)
+                else "comillas o separadores mal formados"
+            )
             raise self._error(
-                f"el archivo CSV está mal formado ({exc}).",
+                f"el archivo CSV está mal formado: {reason}.",
                 line=line,
                 hint="Revise comillas y separadores de esa línea.",
             ) from None
