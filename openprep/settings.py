@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -14,6 +15,15 @@ SECRET_KEY = os.environ.get("OPENPREP_SECRET_KEY", "solo-para-desarrollo-cambie-
 DEBUG = os.environ.get("OPENPREP_DEBUG", "") == "1"
 ALLOWED_HOSTS = os.environ.get("OPENPREP_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
 
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "") == "1"
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -22,7 +32,99 @@ INSTALLED_APPS = [
     "openprep.capture",
     "openprep.publish",
     "openprep.audit",
+    # The operator console: sessions, the role-gated admin (replaces django.contrib.admin),
+    # throttled logins, operators and CATDs.
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "openprep.accounts.adminconfig.OpenprepAdminConfig",
+    "axes",
+    "openprep.accounts",
 ]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Deny by default: an anonymous request reaches only @public views. Each view's own
+    # policy (openprep.accounts.access) is still what grants access by role.
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "openprep.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# Authentication: Django's hashers and sessions; django-axes throttles failed logins.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "entrar"
+LOGIN_REDIRECT_URL = "inicio"
+LOGOUT_REDIRECT_URL = "entrar"
+
+# Sessions end after OPENPREP_SESSION_IDLE_MINUTES without a request (each request moves
+# the expiry forward) and when the browser closes.
+SESSION_COOKIE_AGE = _env_int("OPENPREP_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Production behind HTTPS: OPENPREP_SECURE_COOKIES=1 sends the session and CSRF cookies
+# over HTTPS only; OPENPREP_BEHIND_HTTPS_PROXY=1 trusts the proxy's X-Forwarded-Proto.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_flag("OPENPREP_SECURE_COOKIES")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+if _env_flag("OPENPREP_BEHIND_HTTPS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("OPENPREP_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+X_FRAME_OPTIONS = "DENY"
+
+# Failed logins: a username is locked from one address after N failures (not the whole
+# address: a CATD's operators share one behind NAT, and a typo must not lock them all out,
+# nor can someone elsewhere lock an operator out by guessing at their username).
+AXES_FAILURE_LIMIT = _env_int("OPENPREP_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_env_int("OPENPREP_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/bloqueado.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_COOLOFF_MESSAGE = "Cuenta bloqueada: demasiados intentos fallidos. Espere e intente de nuevo."
+AXES_PERMALOCK_MESSAGE = (
+    "Cuenta bloqueada: demasiados intentos fallidos. Pida a un administrador que la desbloquee."
+)
+# Axes reads the client address from REMOTE_ADDR. Behind a reverse proxy every login then
+# shares the proxy's address (the lock becomes per username); installing django-ipware
+# and setting AXES_IPWARE_PROXY_COUNT makes it read X-Forwarded-For instead.
 
 if "DATABASE_URL" not in os.environ:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -36,6 +138,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MEDIA_ROOT = DATA_DIR / "media"
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
 
 LANGUAGE_CODE = "es-mx"
 TIME_ZONE = "America/Mexico_City"

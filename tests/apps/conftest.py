@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
 from openprep.catalog.services import ActaEsperadaSpec, importar_eleccion
 from openprep.core import model as core
@@ -60,3 +62,10 @@ def eleccion(db):
         ActaEsperadaSpec(casilla=casilla(102, "S"), lista_nominal=0, tipo_acta="3"),
     ]
     return importar_eleccion(election=election, zona="UTC-5", actas=specs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def system_checks(django_test_environment):
+    """Refuse to test a project that would refuse to start, as Django's own runner does
+    (e.g. a view without an access policy: openprep.E001)."""
+    call_command("check", stdout=io.StringIO())
