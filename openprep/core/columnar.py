@@ -1,92 +1,96 @@
 """Audit a published PREP database at national scale: the row path's rules, vectorized.
 
 :func:`audit_file` returns exactly the :class:`~openprep.core.audit.AuditReport` that
-``audit(reader.header, reader.rows(), settings=…)`` returns, in a fraction of the time
-(benchmarks/README.md): the header is read by :class:`~openprep.core.prepdb.PrepDbReader`,
-the rows by polars in bounded batches of raw bytes, and the rules of
+``audit(reader.header, reader.rows(), settings=…)`` returns, several times faster
+(benchmarks/README.md). :class:`~openprep.core.prepdb.PrepDbReader` reads the header;
+polars reads the rows in batches of at most :data:`BATCH_BYTES`; the rules of
 :mod:`openprep.core.rules`, the summary of :class:`~openprep.core.tally.Summary` and the
 comparisons of :mod:`openprep.core.audit` are polars expressions.
 
-The fast path never guesses. Before a batch counts it proves that the row path would
-have read it the same way: plain lines (no quoting, no bare CR, no blank line, no BOM),
-exactly one cell per column, every number a string of ASCII digits, every vote field a
-number, ILEGIBLE, SIN DATO or ``-``, a CLAVE_CASILLA that names a casilla of the
-catalog, a CONTABILIZADA of 0 or 1, unique CLAVE_ACTA. Anything else (a row the row
-path would reject, a row fuera de catálogo, an edge the row path treats specially)
-raises :class:`NotColumnar` internally, and :func:`audit_file` hands the whole file to
-the row path, which produces the report or the precise :class:`PrepDbError`. Error
-messages therefore live in one place: :mod:`openprep.core.prepdb`.
+Numeric and label columns are read as categoricals: each distinct cell text (a few
+thousand in a national file) is read once, in Python, with the reader's and the rules'
+own tests (:mod:`openprep.core.columnar_input`), and the columns are mapped through
+those readings. No cell is interpreted by rules of polars' own.
 
-Memory: a batch is at most :data:`BATCH_BYTES` of the file; across batches only the
-keys needed for file-wide checks are kept (CLAVE_ACTA and SHA, about 100 bytes an acta).
+The fast path never guesses. Before a batch counts it proves that the row path reads
+it the same way: plain lines (no quotes but those of ``="…"``, no bare CR, no blank
+line, no BOM), exactly one cell per column, every integer a string of ASCII digits,
+every vote field a number, ILEGIBLE, SIN DATO or ``-``, a CLAVE_CASILLA whose reading
+is unambiguous, unique CLAVE_ACTA. Anything else (a row the reader rejects, an edge it
+treats specially) raises :class:`NotColumnar`, and :func:`audit_file` hands the whole
+file to the row path, which produces the report or the precise
+:class:`~openprep.core.prepdb.PrepDbError`: error messages live in one place.
+
+Memory: one batch at a time, plus what the file-wide checks (repeated CLAVE_ACTA,
+repeated SHA) need of every acta: CLAVE_ACTA, SHA, line and two hashes, about 100 bytes.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
 from openprep.core.audit import AuditReport, Discrepancy, Warning, audit
-from openprep.core.model import CONTROL_FIELDS, Marca, TipoCasilla
+from openprep.core.columnar_input import (
+    CLAVE_CASILLA_RE,
+    CONT_0,
+    CONT_1,
+    CONT_2,
+    CONT_AMBIGUOUS,
+    FUERA_CLAVE_RE,
+    KIND_BLANK,
+    KIND_EMPTY,
+    KIND_NO_APLICA,
+    KIND_NUMBER,
+    OBS_ALGUN,
+    OBS_EXCEDE,
+    OBS_INCONSISTENCIAS,
+    OBS_NONE,
+    OBS_SIN_ACTA,
+    OBS_TODOS,
+    Lookups,
+    NotColumnar,
+    Tables,
+    batches,
+    observacion,
+)
+from openprep.core.model import CONTROL_FIELDS
 from openprep.core.prepdb import (
     _DEFAULT_ZERO,
     _INT_COLUMNS,
     MAX_LINE_CHARS,
     PrepDbHeader,
     PrepDbReader,
-    decisive_observation,
 )
-from openprep.core.rules import Observacion, Representantes, RuleSettings
+from openprep.core.rules import Representantes, RuleSettings
 from openprep.core.tally import SUMMARY_FIELDS, Summary
 
 log = logging.getLogger(__name__)
 
-BATCH_BYTES: Final = 4 << 20
-"""Bytes of rows parsed at once: measured fastest on 2 cores, and it bounds memory."""
+BATCH_BYTES = 16 << 20
+"""Bytes of rows parsed at once (about 50,000 actas): fastest measured on 2 cores."""
 
-_OBSERVACIONES: Final = tuple(Observacion)
-_NONE: Final = -1
-"""Code of "no observation" in the integer columns (an Observacion is its index)."""
-_UNKNOWN: Final = -2
-"""Code of a published label that no label table knows."""
-_SIN_ACTA_CODES: Final = tuple(i for i, o in enumerate(_OBSERVACIONES) if o.es_sin_acta)
-_TODOS: Final = _OBSERVACIONES.index(Observacion.TODOS_ILEGIBLES_O_SIN_DATO)
-_EXCEDE: Final = _OBSERVACIONES.index(Observacion.EXCEDE_LISTA_NOMINAL)
-_ALGUN: Final = _OBSERVACIONES.index(Observacion.ALGUN_DATO_ILEGIBLE_O_SIN_DATO)
+_LABEL_COLUMNS: Final = ("TIPO_CASILLA", "TIPO_ACTA", "OBSERVACIONES", "CONTABILIZADA")
 
-_MARCAS: Final = [m.value for m in Marca]
-_BLANKS: Final = [Marca.ILEGIBLE.value, Marca.SIN_DATO.value]
-_CLAVE_CASILLA_RE: Final = r"""^(?:="[0-9A-Za-z]+"|'*[0-9A-Za-z]+)$"""
-"""CLAVE_CASILLA cells whose reading is unambiguous: ``="…"``, plain, or with leading ``'``."""
-_CACHE_LIMIT: Final = 200_000 - len(_MARCAS)
-_SHORT_NUMBERS: Final = 10 + 100 + 1_000 + 10_000
-"""Distinct digit strings of at most 4 characters."""
-
-# Order of an acta's warnings in core.audit: _audit_row's, then _warn's.
+# Order of one acta's warnings in core.audit: _audit_row's first, then _warn's.
 _W_EXCESS, _W_ACOPIO, _W_VERIFICACION, _W_SHA = range(4)
 
 
-class NotColumnar(Exception):
-    """The fast path met something it does not fully validate; the row path decides."""
-
-
 def audit_file(path: str | Path, *, settings: RuleSettings) -> AuditReport:
-    """Audit a PREP database; the columnar path when it applies, else the row path."""
+    """Audit a PREP database: columnar when it applies, else row by row; same report."""
     try:
         return audit_columnar(path, settings=settings)
     except NotColumnar as exc:
-        log.info("%s: auditoría fila por fila (%s)", path, exc)
+        log.info("%s: row-by-row audit (%s)", path, exc)
         return audit_rows(path, settings=settings)
 
 
 def audit_rows(path: str | Path, *, settings: RuleSettings) -> AuditReport:
-    """The reference implementation: every row parsed into an ActaRecord and checked."""
+    """The reference implementation: each row read into an ActaRecord and checked."""
     with PrepDbReader(path, settings=settings) as reader:
         return audit(reader.header, reader.rows(), settings=settings)
 
@@ -98,103 +102,51 @@ def audit_columnar(path: str | Path, *, settings: RuleSettings) -> AuditReport:
     """
     with PrepDbReader(path, settings=settings) as reader:
         header = reader.header
-        header_lines = reader._line
+        header_lines = reader._line  # lines the reader consumed; rows start after them
     run = _ColumnarAudit(header, settings=settings)
-    for first_line, body in _batches(Path(path), header_lines=header_lines):
-        run.add_batch(body, first_line=first_line)
+    for first_line, rows, body in batches(Path(path), header_lines=header_lines, size=BATCH_BYTES):
+        run.add_batch(body, rows=rows, first_line=first_line)
     return run.report()
 
 
-# -- bytes -------------------------------------------------------------------------
-
-
-def _batches(path: Path, *, header_lines: int) -> Iterator[tuple[int, bytes]]:
-    """The rows in batches of whole lines, each with the line number of its first row.
-
-    The reader counts lines with Python's universal newlines (LF, CRLF and a bare CR);
-    bare CRs are refused so that line numbers agree. Blank lines may only close the file.
-    """
-    with open(path, "rb") as f:
-        head = b"".join(f.readline() for _ in range(header_lines))
-        if head.count(b"\r") != head.count(b"\r\n"):
-            raise NotColumnar("bare CR in the header")
-        line = header_lines + 1
-        rest = b""
-        blank_seen = False
-        while True:
-            block = f.read(BATCH_BYTES)
-            data = rest + block if rest else block
-            if block:
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    rest = data
-                    continue
-                chunk, rest = data[:cut], data[cut:]
-            else:
-                chunk, rest = data, b""
-            body = chunk.rstrip(b"\r\n")
-            if body:
-                if blank_seen:
-                    raise NotColumnar("blank line between rows")
-                if chunk[len(body) :] not in (b"\n", b"\r\n", b"", b"\r"):
-                    blank_seen = True
-                if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
-                    raise NotColumnar("bare CR between rows")
-                if body.startswith(b"\xef\xbb\xbf"):
-                    raise NotColumnar("BOM at the start of a row")
-                yield line, body
-                line += body.count(b"\n") + 1
-            elif chunk:
-                blank_seen = True
-            if not block:
-                return
-
-
-# -- the columnar audit ------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Keys:
-    """What file-wide checks need from every acta: CLAVE_ACTA, SHA, line."""
-
-    frames: list[pl.DataFrame] = field(default_factory=list)
+def _lut(values: list[Any], dtype: pl.DataType) -> pl.Expr:
+    """A lookup table to ``gather`` from: code → value."""
+    return pl.lit(pl.Series(values, dtype=dtype))
 
 
 class _ColumnarAudit:
-    """Column plan of one header, plus the running summary, findings and keys."""
+    """The column plan of one header, plus the running summary, findings and keys."""
 
     def __init__(self, header: PrepDbHeader, *, settings: RuleSettings) -> None:
         self.header = header
         self.settings = settings
-        columns = header.columns
-        self.width = len(columns)
-        self.delimiter = header.delimiter.encode()
-        index = {name: i for i, name in enumerate(columns)}
+        self.lookups = Lookups(settings=settings)
+        index = {name: i for i, name in enumerate(header.columns)}
         self.index = index
-        self.schema = {f"c{i}": pl.String for i in range(self.width)}
+        self.width = len(header.columns)
+        self.delimiter = header.delimiter.encode()
         contenders = [index[c.clave] for c in header.election.contenders]
         self.votes = [*contenders, index["NO_REGISTRADOS"], index["NULOS"]]
-        self.values = [
-            *contenders,
-            *(index[n] for n in (*CONTROL_FIELDS, "TOTAL_VOTOS_ASENTADO") if n in index),
-            index["NO_REGISTRADOS"],
-            index["NULOS"],
-        ]
+        values = (*CONTROL_FIELDS, "NO_REGISTRADOS", "NULOS", "TOTAL_VOTOS_ASENTADO")
+        self.values = [*contenders, *(index[n] for n in values if n in index)]
         self.representatives = [contenders[i] for i in header.election.representative_positions]
-        self.ints = [index[n] for n in _INT_COLUMNS if n in index]
+        self.ints = [index[n] for n in _INT_COLUMNS if n in index and n not in _DEFAULT_ZERO]
         self.default_zero = [index[n] for n in _INT_COLUMNS if n in index and n in _DEFAULT_ZERO]
-        self.int_missing = any(n not in index for n in _INT_COLUMNS)
-        self.labels: dict[str, int] = {}
+        cells = {*self.values, *self.ints, *self.default_zero}
+        self.numeric = sorted({*cells, index["TOTAL_VOTOS_CALCULADO"]})
+        self.labels = sorted(index[n] for n in _LABEL_COLUMNS)
+        self.strings = [i for i in range(self.width) if i not in {*self.numeric, *self.labels}]
+        numbers, texts = self.lookups.numbers, self.lookups.texts
+        self.schema: dict[str, pl.DataType] = {
+            f"c{i}": numbers if i in self.numeric else texts if i in self.labels else pl.String()
+            for i in range(self.width)
+        }
 
         self.summary = Summary(actas_esperadas=int(header.summary["ACTAS_ESPERADAS"]))
         self.actas = 0
         self.discrepancies: list[Discrepancy] = []
         self.warnings: list[tuple[int, int, Warning]] = []
-        self.keys = _Keys()
-        self.zero_cached = False
-        self.long_numbers = 0
-
-    # -- cells --
+        self.keys: list[pl.DataFrame] = []
 
     def col(self, name: str) -> pl.Expr:
         return pl.col(f"c{self.index[name]}")
@@ -204,35 +156,18 @@ class _ColumnarAudit:
         return self.col(name) if name in self.index else pl.lit("")
 
     @staticmethod
-    def c(i: int) -> pl.Expr:
-        return pl.col(f"c{i}")
+    def code(i: int) -> pl.Expr:
+        """The code of a numeric or label cell in this batch's tables."""
+        return pl.col(f"p{i}")
 
     @staticmethod
-    def n(i: int) -> pl.Expr:
-        return pl.col(f"n{i}")
-
-    def number(self, name: str) -> pl.Expr:
-        """An integer column as Int64; a missing or empty default-zero cell reads 0."""
-        if name not in self.index:
-            return pl.lit(0, dtype=pl.Int64)
-        return self.n(self.index[name]).fill_null(0).cast(pl.Int64)
-
-    def label_codes(self, labels: Sequence[str]) -> None:
-        """Read each new OBSERVACIONES label once, with the row path's own function."""
-        for label in labels:
-            if label in self.labels:
-                continue
-            try:
-                code = decisive_observation(label, settings=self.settings)
-            except KeyError:
-                self.labels[label] = _UNKNOWN
-            else:
-                self.labels[label] = _NONE if code is None else _OBSERVACIONES.index(code)
+    def kind(i: int) -> pl.Expr:
+        """The kind of a numeric cell (KIND_NUMBER, KIND_NO_APLICA, …)."""
+        return pl.col(f"k{i}")
 
     # -- one batch --
 
-    def add_batch(self, body: bytes, *, first_line: int) -> None:
-        rows = body.count(b"\n") + 1
+    def add_batch(self, body: bytes, *, rows: int, first_line: int) -> None:
         try:
             raw = pl.read_csv(
                 body,
@@ -251,270 +186,260 @@ class _ColumnarAudit:
             raise NotColumnar("rows and lines disagree")
         if body.count(self.delimiter) != rows * (self.width - 1):
             raise NotColumnar("a row has a different number of cells than the header")
-        typed = raw.with_columns(
-            self.c(i).cast(pl.UInt32, strict=False).alias(f"n{i}")
-            for i in sorted({*self.values, *self.ints})
+        tables = self.lookups.tables()
+        if tables is None:
+            raise NotColumnar("too many distinct numbers")
+        kinds = _lut([n.kind for n in tables.numbers], pl.UInt8())
+        # An empty cell of a categorical column reads as null: the tables' last entry.
+        empty_number, empty_text = len(tables.numbers) - 1, len(tables.texts) - 1
+        frame = raw.with_columns(
+            *(
+                pl.col(f"c{i}").to_physical().fill_null(empty_number).alias(f"p{i}")
+                for i in self.numeric
+            ),
+            *(
+                pl.col(f"c{i}").to_physical().fill_null(empty_text).alias(f"p{i}")
+                for i in self.labels
+            ),
+        ).with_columns(kinds.gather(self.code(i)).alias(f"k{i}") for i in self.numeric)
+        frame = frame.with_columns(
+            fuera=self.col("CLAVE_CASILLA").str.contains(FUERA_CLAVE_RE)
+            | (
+                self.label("CONTABILIZADA", [t.contabilizada for t in tables.texts], pl.UInt8())
+                == CONT_2
+            )
         )
-        self.validate(typed, body=body)
-        self.check_zero_cache(typed)
-        self.evaluate(typed, first_line=first_line)
+        self.validate(frame, body=body, tables=tables)
+        self.evaluate(frame, tables=tables, first_line=first_line)
 
-    def validate(self, typed: pl.DataFrame, *, body: bytes) -> None:
+    def label(self, name: str, table: list[Any], dtype: pl.DataType) -> pl.Expr:
+        """A label or numeric column mapped through one of this batch's tables."""
+        return _lut(table, dtype).gather(self.code(self.index[name]))
+
+    def validate(self, frame: pl.DataFrame, *, body: bytes, tables: Tables) -> None:
         """Prove that the row path reads every cell of the batch as the columns do."""
+        kind, fuera = self.kind, pl.col("fuera")
         clave = self.col("CLAVE_CASILLA")
+        contabilizada = self.label(
+            "CONTABILIZADA", [t.contabilizada for t in tables.texts], pl.UInt8()
+        )
         checks: dict[str, pl.Expr] = {
+            # The reader validates vote fields in every row, integers only inside the catalog.
             "a vote field is not a number, ILEGIBLE, SIN DATO or -": pl.any_horizontal(
-                (self.n(i).is_null() & ~self.c(i).is_in(_MARCAS)).any() for i in self.values
+                [pl.lit(False)] + [kind(i).max() > KIND_BLANK for i in self.values]
             ),
             "an integer field is not a number": pl.any_horizontal(
-                (
-                    self.n(i).is_null() & (self.c(i) != "")
-                    if i in self.default_zero
-                    else self.n(i).is_null()
-                ).any()
-                for i in self.ints
+                [pl.lit(False)]
+                + [((kind(i) != KIND_NUMBER) & ~fuera).any() for i in self.ints]
+                + [
+                    ((kind(i) != KIND_NUMBER) & (kind(i) != KIND_EMPTY) & ~fuera).any()
+                    for i in self.default_zero
+                ]
             ),
-            "fuera de catálogo or unusual CLAVE_CASILLA": ~clave.str.contains(
-                _CLAVE_CASILLA_RE
+            "a CLAVE_CASILLA the reader may read two ways": ~(
+                clave.str.contains(CLAVE_CASILLA_RE) | clave.str.contains(FUERA_CLAVE_RE)
             ).all(),
-            "CONTABILIZADA other than 0 or 1": ~self.col("CONTABILIZADA").is_in(["0", "1"]).all(),
-            "TIPO_ACTA not ASCII": ~self.col("TIPO_ACTA").str.contains(r"^[\x00-\x7F]*$").all(),
+            "a CONTABILIZADA the reader may read two ways": (contabilizada == CONT_AMBIGUOUS).any(),
         }
-        numeric = sorted({*self.values, *self.ints})
-        aggregates = {
+        found = frame.select(
             **checks,
-            "quotes": (clave.str.starts_with('="').sum() * 2).cast(pl.Int64),
-            "longest": pl.sum_horizontal(
-                self.c(i).str.len_bytes().max().cast(pl.Int64) for i in range(self.width)
+            quotes=(clave.str.starts_with('="').sum() * 2).cast(pl.Int64),
+            longest=pl.sum_horizontal(
+                [pl.lit(0, dtype=pl.Int64)]
+                + [pl.col(f"c{i}").str.len_bytes().max().cast(pl.Int64) for i in self.strings]
             ),
-            "long_numbers": pl.sum_horizontal(
-                (self.n(i).is_not_null() & (self.c(i).str.len_bytes() >= 5)).sum().cast(pl.Int64)
-                for i in numeric
-            ),
-        }
-        if b"+" in body:  # polars reads "+5" as 5; the reader rejects it
-            aggregates["a number with a sign"] = pl.any_horizontal(
-                self.c(i).str.starts_with("+").any() for i in numeric
-            )
-        found = typed.select(**aggregates).row(0, named=True)
-        for reason in (*checks, "a number with a sign"):
-            if found.get(reason):
+        ).row(0, named=True)
+        for reason in checks:
+            if found[reason]:
                 raise NotColumnar(reason)
         if body.count(b'"') != found["quotes"]:
             raise NotColumnar("quotes outside CLAVE_CASILLA")
-        if found["longest"] + self.width >= MAX_LINE_CHARS - 2:
-            raise NotColumnar("a line near the reader's length limit")
-        self.long_numbers += found["long_numbers"]
-        if _SHORT_NUMBERS + self.long_numbers >= _CACHE_LIMIT:
-            raise NotColumnar("too many distinct numbers for the reader's cache")
+        longest = found["longest"] + self.width
+        longest += len(self.numeric) * max(len(t.encode()) for t in tables.number_names)
+        longest += len(self.labels) * max(len(t.encode()) for t in tables.text_names)
+        if longest >= MAX_LINE_CHARS - 2:
+            raise NotColumnar("a line may reach the reader's length limit")
 
-    def check_zero_cache(self, typed: pl.DataFrame) -> None:
-        """Refuse what the row path cannot read: a row that needs a cached "0" before any.
-
-        The reader reads a missing or empty integer column as the cached cell "0", and a
-        cell is cached only when a row holding it is validated; the first row that needs
-        "0" before any row has held it fails there (an assertion in prepdb).
-        """
-        if self.zero_cached:
-            return
-        holds_zero = pl.any_horizontal(self.c(i) == "0" for i in sorted({*self.values, *self.ints}))
-        needs_zero = (
-            pl.lit(True)
-            if self.int_missing
-            else pl.any_horizontal([pl.lit(False), *(self.c(i) == "" for i in self.default_zero)])
-        )
-        found = typed.select(
-            zero=holds_zero.arg_true().first(), need=needs_zero.arg_true().first()
-        ).row(0, named=True)
-        zero, need = found["zero"], found["need"]
-        if need is not None and (zero is None or zero > need):
-            raise NotColumnar('a row needs the cell "0" before the reader has cached it')
-        self.zero_cached = zero is not None
-
-    def evaluate(self, typed: pl.DataFrame, *, first_line: int) -> None:
-        """Apply the rules to every acta of the batch and record what differs."""
+    def evaluate(self, frame: pl.DataFrame, *, tables: Tables, first_line: int) -> None:
+        """Apply the rules to every acta of the batch; add it to the summary and findings."""
         settings = self.settings
-        obs_cell = self.col("OBSERVACIONES")
-        self.label_codes(typed.get_column(f"c{self.index['OBSERVACIONES']}").unique().to_list())
-        published = obs_cell.replace_strict(
-            list(self.labels), list(self.labels.values()), return_dtype=pl.Int8
+        numbers, texts = tables.numbers, tables.texts
+        values = _lut([n.value for n in numbers], pl.Int64())
+        kind, index = self.kind, self.index
+
+        def value(name: str) -> pl.Expr:
+            if name not in index:
+                return pl.lit(0, dtype=pl.Int64)
+            return values.gather(self.code(index[name])).fill_null(0)
+
+        def padded(name: str, width: int) -> pl.Expr:
+            table = [n.pad2 if width == 2 else n.pad4 for n in numbers]
+            return self.label(name, table, pl.String())
+
+        total = pl.sum_horizontal(
+            [pl.lit(0, dtype=pl.Int64)] + [values.gather(self.code(i)) for i in self.votes]
         )
-        votes = [self.n(i).fill_null(0).cast(pl.Int64) for i in self.votes]
-        total = pl.sum_horizontal(votes)
-        blank = pl.any_horizontal(self.c(i).is_in(_BLANKS) for i in self.votes)
-        todos = blank & ~pl.any_horizontal(self.n(i).is_not_null() for i in self.votes)
-        especial = self.col("TIPO_CASILLA") == TipoCasilla.ESPECIAL.value
+        blank = pl.any_horizontal(kind(i) == KIND_BLANK for i in self.votes)
+        some_number = pl.any_horizontal(kind(i) == KIND_NUMBER for i in self.votes)
+        especial = self.label("TIPO_CASILLA", [t.especial for t in texts], pl.Boolean())
         base = (
             pl.when(especial)
             .then(pl.lit(settings.boletas_especial, dtype=pl.Int64))
-            .otherwise(self.number("LISTA_NOMINAL"))
+            .otherwise(value("LISTA_NOMINAL"))
         )
         if settings.representantes is Representantes.COLUMNA:
-            allowance = self.number("REPRESENTANTES_PP_CI")
+            allowance = value("REPRESENTANTES_PP_CI")
         else:
             allowance = 2 * pl.sum_horizontal(
                 [pl.lit(0, dtype=pl.Int64)]
-                + [
-                    (self.c(i) != Marca.NO_APLICA.value).cast(pl.Int64)
-                    for i in self.representatives
-                ]
+                + [(kind(i) != KIND_NO_APLICA).cast(pl.Int64) for i in self.representatives]
             )
-        sin_acta = pl.col("published").is_in(_SIN_ACTA_CODES)
-        excede = pl.col("total") > pl.col("base") + pl.col("allowance")
-        decision = (
-            pl.when(sin_acta)
-            .then(pl.col("published"))
-            .when(pl.col("todos"))
-            .then(pl.lit(_TODOS))
-            .when(excede)
-            .then(pl.lit(_EXCEDE))
-            .when(pl.col("blank"))
-            .then(pl.lit(_ALGUN))
-            .otherwise(pl.lit(_NONE))
-            .cast(pl.Int8)
+        expected_casilla = pl.concat_str(
+            padded("ID_ESTADO", 2),
+            padded("SECCION", 4),
+            self.label("TIPO_CASILLA", tables.text_names, pl.String()),
+            padded("ID_CASILLA", 2),
+            padded("EXT_CONTIGUA", 2),
         )
-        clave = (
-            self.col("CLAVE_CASILLA").str.strip_prefix('="').str.strip_suffix('"')
-        ).str.strip_chars_start("'")
-        expected = pl.concat_str(
-            self.number("ID_ESTADO").cast(pl.String).str.zfill(2),
-            self.number("SECCION").cast(pl.String).str.zfill(4),
-            self.col("TIPO_CASILLA"),
-            self.number("ID_CASILLA").cast(pl.String).str.zfill(2),
-            self.number("EXT_CONTIGUA").cast(pl.String).str.zfill(2),
-        )
-        tipo_acta = self.col("TIPO_ACTA")
-        acopio, captura = self.text("FECHA_HORA_ACOPIO"), self.text("FECHA_HORA_CAPTURA")
-        verificacion, sha = self.text("FECHA_HORA_VERIFICACION"), self.text("SHA")
-        frame = typed.select(
-            line=pl.int_range(first_line, first_line + typed.height, dtype=pl.Int64),
+        tipo_acta = self.label("TIPO_ACTA", [t.tipo_acta for t in texts], pl.String())
+        rows = frame.select(
+            "fuera",
+            line=pl.int_range(first_line, first_line + frame.height, dtype=pl.Int64),
             clave_acta=self.col("CLAVE_ACTA"),
-            published=published,
+            sha=self.text("SHA"),
+            published=self.label("OBSERVACIONES", [t.observacion for t in texts], pl.Int8()),
+            contabilizada=self.label("CONTABILIZADA", [t.contabilizada for t in texts], pl.UInt8()),
             total=total,
+            published_total=self.label(
+                "TOTAL_VOTOS_CALCULADO", [n.canonical for n in numbers], pl.Int64()
+            ),
+            total_code=self.code(index["TOTAL_VOTOS_CALCULADO"]),
+            contabilizada_code=self.code(index["CONTABILIZADA"]),
+            observaciones_code=self.code(index["OBSERVACIONES"]),
             blank=blank,
-            todos=todos,
+            todos=blank & ~some_number,
             especial=especial,
             base=base,
-            allowance=allowance,
-            ln=self.number("LISTA_NOMINAL"),
-            total_publicado=self.col("TOTAL_VOTOS_CALCULADO"),
-            contabilizada_publicada=self.col("CONTABILIZADA"),
-            observaciones=obs_cell,
-            clave_casilla=clave,
-            expected_casilla=expected,
-            expected_acta=pl.concat_str(
-                expected,
-                pl.when(tipo_acta.str.contains("^[0-9]+$"))
-                .then(tipo_acta.str.zfill(2))
-                .otherwise(tipo_acta),
-            ),
-            acopio=acopio,
-            captura=captura,
-            verificacion=verificacion,
-            sha=sha,
-        ).with_columns(decision=decision, counts=~sin_acta & ~pl.col("todos") & ~excede)
-        self.add_summary(frame)
-        self.keys.frames.append(frame.select("clave_acta", "sha", "line"))
-        self.collect_findings(frame)
-        self.actas += typed.height
+            limit=base + allowance,
+            lista_nominal=value("LISTA_NOMINAL"),
+            clave_casilla=self.col("CLAVE_CASILLA"),
+            expected_casilla=expected_casilla,
+            expected_acta=pl.concat_str(expected_casilla, tipo_acta),
+            acopio=self.text("FECHA_HORA_ACOPIO"),
+            captura=self.text("FECHA_HORA_CAPTURA"),
+            verificacion=self.text("FECHA_HORA_VERIFICACION"),
+        )
+        # rules.contabilizar: fuera de catálogo, then rules 1–4 in order.
+        fuera = pl.col("fuera")
+        sin_acta = pl.col("published").is_in(OBS_SIN_ACTA)
+        excede = pl.col("total") > pl.col("limit")
+        rows = rows.with_columns(
+            decision=pl.when(fuera)
+            .then(pl.lit(OBS_NONE, dtype=pl.Int8))
+            .when(sin_acta)
+            .then(pl.col("published"))
+            .when(pl.col("todos"))
+            .then(pl.lit(OBS_TODOS, dtype=pl.Int8))
+            .when(excede)
+            .then(pl.lit(OBS_EXCEDE, dtype=pl.Int8))
+            .when(pl.col("blank"))
+            .then(pl.lit(OBS_ALGUN, dtype=pl.Int8))
+            .otherwise(pl.lit(OBS_NONE, dtype=pl.Int8)),
+            counts=~fuera & ~sin_acta & ~pl.col("todos") & ~excede,
+        )
+        self.add_summary(rows)
+        self.keys.append(
+            rows.select(
+                "clave_acta",
+                "sha",
+                "line",
+                "fuera",
+                clave_hash=pl.col("clave_acta").hash(seed=0),
+                sha_hash=pl.col("sha").hash(seed=0),
+            )
+        )
+        self.collect_findings(rows, tables=tables)
+        self.actas += frame.height
 
-    def add_summary(self, frame: pl.DataFrame) -> None:
+    def add_summary(self, rows: pl.DataFrame) -> None:
+        """tally.Summary.add for every acta of the batch."""
         counted = pl.col("counts")
-        sums = frame.select(
-            contabilizadas=counted.sum(),
-            inconsistencias=pl.col("decision").is_in([_TODOS, _EXCEDE, _ALGUN]).sum(),
-            ln=pl.col("ln").filter(counted).sum(),
+        sums = rows.select(
+            fuera=pl.col("fuera").sum().cast(pl.Int64),
+            contabilizadas=counted.sum().cast(pl.Int64),
+            inconsistencias=pl.col("decision").is_in(OBS_INCONSISTENCIAS).sum().cast(pl.Int64),
+            lista_nominal=pl.col("lista_nominal").filter(counted).sum(),
             c_cs=pl.col("total").filter(counted).sum(),
             s_cs=pl.col("total").filter(counted & ~pl.col("especial")).sum(),
         ).row(0, named=True)
         summary = self.summary
-        summary.actas_registradas += frame.height
-        summary.actas_contabilizadas += int(sums["contabilizadas"])
-        summary.actas_inconsistencias += int(sums["inconsistencias"])
-        summary.lista_nominal_contabilizadas += int(sums["ln"])
-        summary.total_votos_c_cs += int(sums["c_cs"])
-        summary.total_votos_s_cs += int(sums["s_cs"])
+        summary.actas_registradas += rows.height
+        summary.actas_fuera_catalogo += sums["fuera"]
+        summary.actas_contabilizadas += sums["contabilizadas"]
+        summary.actas_inconsistencias += sums["inconsistencias"]
+        summary.lista_nominal_contabilizadas += sums["lista_nominal"]
+        summary.total_votos_c_cs += sums["c_cs"]
+        summary.total_votos_s_cs += sums["s_cs"]
 
-    def collect_findings(self, frame: pl.DataFrame) -> None:
+    def collect_findings(self, rows: pl.DataFrame, *, tables: Tables) -> None:
         """Discrepancies and warnings of the batch, in core.audit's order and wording."""
-        counted = pl.col("counts")
-        flags = frame.select(
-            "line",
-            "clave_acta",
-            "total",
-            "decision",
-            "total_publicado",
-            "contabilizada_publicada",
-            "observaciones",
-            "clave_casilla",
-            "expected_casilla",
-            "expected_acta",
-            "acopio",
-            "captura",
-            "verificacion",
-            "counts",
-            excess=pl.when(counted & (pl.col("total") > pl.col("base"))).then(
-                pl.col("total") - pl.col("base")
-            ),
-            d_total=pl.col("total_publicado") != pl.col("total").cast(pl.String),
-            d_contabilizada=pl.col("contabilizada_publicada")
-            != pl.when(counted).then(pl.lit("1")).otherwise(pl.lit("0")),
-            d_observaciones=pl.col("published") != pl.col("decision"),
-            d_casilla=pl.col("clave_casilla") != pl.col("expected_casilla"),
-            d_acta=pl.col("clave_acta") != pl.col("expected_acta"),
-            w_acopio=(pl.col("acopio") != "")
+        counted, fuera, inside = pl.col("counts"), pl.col("fuera"), ~pl.col("fuera")
+        unwrapped = (
+            pl.col("clave_casilla").str.strip_prefix('="').str.strip_suffix('"')
+        ).str.strip_chars_start("'")
+        published = pl.col("contabilizada")
+        flags = {
+            "d_total": pl.col("published_total") != pl.col("total"),
+            "d_contabilizada": pl.when(fuera)
+            .then((published != CONT_0) & (published != CONT_2))
+            .otherwise(published != pl.when(counted).then(CONT_1).otherwise(CONT_0)),
+            "d_observaciones": inside & (pl.col("published") != pl.col("decision")),
+            "d_casilla": inside & (unwrapped != pl.col("expected_casilla")),
+            "d_acta": inside & (pl.col("clave_acta") != pl.col("expected_acta")),
+            "w_excess": counted & (pl.col("total") > pl.col("base")),
+            "w_acopio": (pl.col("acopio") != "")
             & (pl.col("captura") != "")
             & (pl.col("captura") < pl.col("acopio")),
-            w_verificacion=(pl.col("captura") != "")
+            "w_verificacion": (pl.col("captura") != "")
             & (pl.col("verificacion") != "")
             & (pl.col("verificacion") < pl.col("captura")),
-            w_sha=(pl.col("sha") == "") & ~pl.col("published").is_in(_SIN_ACTA_CODES),
+            "w_sha": inside & (pl.col("sha") == "") & ~pl.col("published").is_in(OBS_SIN_ACTA),
+        }
+        flagged = (
+            rows.with_columns(**flags)
+            .filter(pl.any_horizontal(*flags))
+            .with_columns(clave_casilla=unwrapped)
         )
-        marks = ("d_total", "d_contabilizada", "d_observaciones", "d_casilla", "d_acta")
-        warns = ("w_acopio", "w_verificacion", "w_sha")
-        flagged = flags.filter(pl.any_horizontal(*marks, *warns, pl.col("excess").is_not_null()))
         label = self.settings.label
         found = self.discrepancies
         warnings = self.warnings
+        numbers, texts = tables.number_names, tables.text_names
         for row in flagged.iter_rows(named=True):
             line, clave = row["line"], row["clave_acta"]
-            recomputed = None if row["decision"] == _NONE else _OBSERVACIONES[row["decision"]]
             if row["d_total"]:
+                published_total, total = numbers[row["total_code"]], str(row["total"])
                 found.append(
-                    Discrepancy(
-                        clave,
-                        "TOTAL_VOTOS_CALCULADO",
-                        row["total_publicado"],
-                        str(row["total"]),
-                        line,
-                    )
+                    Discrepancy(clave, "TOTAL_VOTOS_CALCULADO", published_total, total, line)
                 )
             if row["d_contabilizada"]:
-                found.append(
-                    Discrepancy(
-                        clave,
-                        "CONTABILIZADA",
-                        row["contabilizada_publicada"],
-                        "1" if row["counts"] else "0",
-                        line,
-                    )
-                )
+                published_cont = texts[row["contabilizada_code"]]
+                recomputed = "1" if row["counts"] else "0"
+                found.append(Discrepancy(clave, "CONTABILIZADA", published_cont, recomputed, line))
             if row["d_observaciones"]:
-                found.append(
-                    Discrepancy(
-                        clave, "OBSERVACIONES", row["observaciones"], label(recomputed), line
-                    )
-                )
+                published_label = texts[row["observaciones_code"]]
+                decision = label(observacion(row["decision"]))
+                found.append(Discrepancy(clave, "OBSERVACIONES", published_label, decision, line))
             if row["d_casilla"]:
-                found.append(
-                    Discrepancy(
-                        clave, "CLAVE_CASILLA", row["clave_casilla"], row["expected_casilla"], line
-                    )
-                )
+                published_clave, expected = row["clave_casilla"], row["expected_casilla"]
+                found.append(Discrepancy(clave, "CLAVE_CASILLA", published_clave, expected, line))
             if row["d_acta"]:
                 found.append(Discrepancy(clave, "CLAVE_ACTA", clave, row["expected_acta"], line))
-            if row["excess"] is not None:
-                warnings.append((line, _W_EXCESS, _excess_warning(clave, row["excess"], line)))
+            if row["w_excess"]:
+                message = (
+                    "cuenta aunque sus votos superan la lista nominal por "
+                    f"{row['total'] - row['base']}: queda dentro del margen de representantes."
+                )
+                warnings.append((line, _W_EXCESS, Warning(clave, message, line)))
             if row["w_acopio"]:
                 message = f"capturada ({row['captura']}) antes de su acopio ({row['acopio']})."
                 warnings.append((line, _W_ACOPIO, Warning(clave, message, line)))
@@ -534,30 +459,10 @@ class _ColumnarAudit:
         result = AuditReport(
             election=self.header.election.nombre, corte=self.header.corte, published=published
         )
-        keys = (
-            pl.concat(self.keys.frames, rechunk=False)
-            if self.keys.frames
-            else pl.DataFrame(schema={"clave_acta": pl.String, "sha": pl.String, "line": pl.Int64})
-        )
-        if keys.get_column("clave_acta").is_duplicated().any():
-            raise NotColumnar("a CLAVE_ACTA is repeated")
-        shared = (
-            keys.filter(pl.col("sha") != "")
-            .with_columns(first=pl.col("clave_acta").first().over("sha"))
-            .filter(pl.col("clave_acta") != pl.col("first"))
-            .sort("line")
-        )
-        same_sha = [
-            (
-                line,
-                _W_SHA,
-                Warning(clave, f"su imagen tiene el mismo SHA que la del acta {other}.", line),
-            )
-            for clave, other, line in shared.select("clave_acta", "first", "line").iter_rows()
-        ]
-        merged = heapq.merge(self.warnings, same_sha, key=lambda item: (item[0], item[1]))
+        same_sha = self._same_sha()
+        merged = heapq.merge(self.warnings, same_sha, key=lambda w: (w[0], w[1]))
         result.actas = self.actas
-        result.discrepancies = list(self.discrepancies)
+        result.discrepancies = self.discrepancies
         result.warnings = [warning for _, _, warning in merged]
         result.recomputed = self.summary.fields(participacion=self.settings.participacion)
         for name in SUMMARY_FIELDS:
@@ -567,14 +472,32 @@ class _ColumnarAudit:
                 )
         return result
 
+    def _same_sha(self) -> list[tuple[int, int, Warning]]:
+        """Actas whose image has the SHA of an earlier acta; refuses a repeated CLAVE_ACTA.
 
-def _excess_warning(clave: str, excess: int, line: int) -> Warning:
-    return Warning(
-        clave,
-        f"cuenta aunque sus votos superan la lista nominal por {excess}: "
-        "queda dentro del margen de representantes.",
-        line,
-    )
+        Candidates are found on 64-bit hashes, then confirmed on the texts.
+        """
+        if not self.keys:
+            return []
+        keys = pl.concat(self.keys)
+        self.keys = []
+        inside = keys.filter(~pl.col("fuera") & pl.col("clave_hash").is_duplicated())
+        if inside.get_column("clave_acta").is_duplicated().any():
+            raise NotColumnar("a CLAVE_ACTA is repeated")
+        shared = (
+            keys.filter((pl.col("sha") != "") & pl.col("sha_hash").is_duplicated())
+            .with_columns(first=pl.col("clave_acta").first().over("sha"))
+            .filter(pl.col("clave_acta") != pl.col("first"))
+            .sort("line")
+        )
+        return [
+            (
+                line,
+                _W_SHA,
+                Warning(clave, f"su imagen tiene el mismo SHA que la del acta {first}.", line),
+            )
+            for clave, first, line in shared.select("clave_acta", "first", "line").iter_rows()
+        ]
 
 
-__all__ = ["NotColumnar", "audit_columnar", "audit_file", "audit_rows"]
+__all__ = ["BATCH_BYTES", "NotColumnar", "audit_columnar", "audit_file", "audit_rows"]

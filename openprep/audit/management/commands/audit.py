@@ -7,8 +7,7 @@ from typing import Any
 
 from openprep.audit.report import render_report
 from openprep.commands import OpenprepCommand, add_rule_arguments, rule_settings
-from openprep.core.audit import audit
-from openprep.core.prepdb import PrepDbReader
+from openprep.core.columnar import audit_file
 
 
 class Command(OpenprepCommand):
@@ -26,8 +25,7 @@ class Command(OpenprepCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         settings = rule_settings(options)
-        with PrepDbReader(options["file"], settings=settings) as reader:
-            report = audit(reader.header, reader.rows(), settings=settings)
+        report = audit_file(options["file"], settings=settings)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False))
         else:
