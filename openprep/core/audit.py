@@ -75,6 +75,29 @@ class AuditReport:
         }
 
 
+# The warnings' wording, shared with the columnar path (openprep.core.columnar).
+MISSING_SHA = "no publica el SHA de su imagen."
+
+
+def within_allowance(excess: int) -> str:
+    return (
+        f"cuenta aunque sus votos superan la lista nominal por {excess}: "
+        "queda dentro del margen de representantes."
+    )
+
+
+def captured_before_acopio(*, captura: str, acopio: str) -> str:
+    return f"capturada ({captura}) antes de su acopio ({acopio})."
+
+
+def verified_before_capture(*, verificacion: str, captura: str) -> str:
+    return f"verificada ({verificacion}) antes de su captura ({captura})."
+
+
+def shared_sha(other: str) -> str:
+    return f"su imagen tiene el mismo SHA que la del acta {other}."
+
+
 def audit(
     header: PrepDbHeader, rows: Iterable[PublishedRow], *, settings: RuleSettings
 ) -> AuditReport:
@@ -160,14 +183,7 @@ def _audit_row(
         acta, settings=settings
     ):
         excess = decision.total_votos_calculado - vote_base(acta, settings=settings)
-        report.warnings.append(
-            Warning(
-                clave,
-                f"cuenta aunque sus votos superan la lista nominal por {excess}: "
-                "queda dentro del margen de representantes.",
-                row.line,
-            )
-        )
+        report.warnings.append(Warning(clave, within_allowance(excess), row.line))
 
 
 def _warn(
@@ -184,8 +200,9 @@ def _warn(
         warnings.append(
             Warning(
                 clave,
-                f"capturada ({acta.fecha_hora_captura}) antes de su acopio "
-                f"({acta.fecha_hora_acopio}).",
+                captured_before_acopio(
+                    captura=acta.fecha_hora_captura, acopio=acta.fecha_hora_acopio
+                ),
                 row.line,
             )
         )
@@ -197,16 +214,15 @@ def _warn(
         warnings.append(
             Warning(
                 clave,
-                f"verificada ({acta.fecha_hora_verificacion}) antes de su captura "
-                f"({acta.fecha_hora_captura}).",
+                verified_before_capture(
+                    verificacion=acta.fecha_hora_verificacion, captura=acta.fecha_hora_captura
+                ),
                 row.line,
             )
         )
     if acta.sha:
         other = shas.setdefault(acta.sha, clave)
         if other != clave:
-            warnings.append(
-                Warning(clave, f"su imagen tiene el mismo SHA que la del acta {other}.", row.line)
-            )
+            warnings.append(Warning(clave, shared_sha(other), row.line))
     elif acta.sin_acta is None and not acta.fuera_catalogo:
-        warnings.append(Warning(clave, "no publica el SHA de su imagen.", row.line))
+        warnings.append(Warning(clave, MISSING_SHA, row.line))

@@ -34,7 +34,17 @@ from typing import Any, Final
 
 import polars as pl
 
-from openprep.core.audit import AuditReport, Discrepancy, Warning, audit
+from openprep.core.audit import (
+    MISSING_SHA,
+    AuditReport,
+    Discrepancy,
+    Warning,
+    audit,
+    captured_before_acopio,
+    shared_sha,
+    verified_before_capture,
+    within_allowance,
+)
 from openprep.core.columnar_input import (
     CLAVE_CASILLA_RE,
     CONT_0,
@@ -60,8 +70,8 @@ from openprep.core.columnar_input import (
 )
 from openprep.core.model import CONTROL_FIELDS
 from openprep.core.prepdb import (
-    _DEFAULT_ZERO,
-    _INT_COLUMNS,
+    DEFAULT_ZERO_COLUMNS,
+    INT_COLUMNS,
     MAX_LINE_CHARS,
     PrepDbHeader,
     PrepDbReader,
@@ -102,7 +112,7 @@ def audit_columnar(path: str | Path, *, settings: RuleSettings) -> AuditReport:
     """
     with PrepDbReader(path, settings=settings) as reader:
         header = reader.header
-        header_lines = reader._line  # lines the reader consumed; rows start after them
+        header_lines = reader.header_lines
     run = _ColumnarAudit(header, settings=settings)
     for first_line, rows, body in batches(Path(path), header_lines=header_lines, size=BATCH_BYTES):
         run.add_batch(body, rows=rows, first_line=first_line)
@@ -130,8 +140,10 @@ class _ColumnarAudit:
         values = (*CONTROL_FIELDS, "NO_REGISTRADOS", "NULOS", "TOTAL_VOTOS_ASENTADO")
         self.values = [*contenders, *(index[n] for n in values if n in index)]
         self.representatives = [contenders[i] for i in header.election.representative_positions]
-        self.ints = [index[n] for n in _INT_COLUMNS if n in index and n not in _DEFAULT_ZERO]
-        self.default_zero = [index[n] for n in _INT_COLUMNS if n in index and n in _DEFAULT_ZERO]
+        self.ints = [index[n] for n in INT_COLUMNS if n in index and n not in DEFAULT_ZERO_COLUMNS]
+        self.default_zero = [
+            index[n] for n in INT_COLUMNS if n in index and n in DEFAULT_ZERO_COLUMNS
+        ]
         cells = {*self.values, *self.ints, *self.default_zero}
         self.numeric = sorted({*cells, index["TOTAL_VOTOS_CALCULADO"]})
         self.labels = sorted(index[n] for n in _LABEL_COLUMNS)
@@ -435,21 +447,18 @@ class _ColumnarAudit:
             if row["d_acta"]:
                 found.append(Discrepancy(clave, "CLAVE_ACTA", clave, row["expected_acta"], line))
             if row["w_excess"]:
-                message = (
-                    "cuenta aunque sus votos superan la lista nominal por "
-                    f"{row['total'] - row['base']}: queda dentro del margen de representantes."
-                )
+                message = within_allowance(row["total"] - row["base"])
                 warnings.append((line, _W_EXCESS, Warning(clave, message, line)))
             if row["w_acopio"]:
-                message = f"capturada ({row['captura']}) antes de su acopio ({row['acopio']})."
+                message = captured_before_acopio(captura=row["captura"], acopio=row["acopio"])
                 warnings.append((line, _W_ACOPIO, Warning(clave, message, line)))
             if row["w_verificacion"]:
-                message = (
-                    f"verificada ({row['verificacion']}) antes de su captura ({row['captura']})."
+                message = verified_before_capture(
+                    verificacion=row["verificacion"], captura=row["captura"]
                 )
                 warnings.append((line, _W_VERIFICACION, Warning(clave, message, line)))
             if row["w_sha"]:
-                message = "no publica el SHA de su imagen."
+                message = MISSING_SHA
                 warnings.append((line, _W_SHA, Warning(clave, message, line)))
 
     # -- the whole file --
@@ -494,7 +503,7 @@ class _ColumnarAudit:
             (
                 line,
                 _W_SHA,
-                Warning(clave, f"su imagen tiene el mismo SHA que la del acta {first}.", line),
+                Warning(clave, shared_sha(first), line),
             )
             for clave, first, line in shared.select("clave_acta", "first", "line").iter_rows()
         ]

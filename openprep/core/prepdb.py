@@ -226,6 +226,11 @@ class PrepDbReader:
             self._file.close()
             raise
 
+    @property
+    def header_lines(self) -> int:
+        """Lines read so far: after the header, the rows start on the next line."""
+        return self._line
+
     def __enter__(self) -> PrepDbReader:
         return self
 
@@ -500,7 +505,7 @@ class PrepDbReader:
             self._value(cells[i], line=line, column=columns[i])
         for i in parse.int_idx:
             cell = cells[i]
-            if fuera or (not cell and columns[i] in _DEFAULT_ZERO):
+            if fuera or (not cell and columns[i] in DEFAULT_ZERO_COLUMNS):
                 continue
             if type(self._value(cell, line=line, column=columns[i])) is not int:
                 raise self._error(
@@ -533,10 +538,10 @@ class PrepDbReader:
 _MAX_DIGITS = 18
 """No count on an acta has more digits (and Python refuses int() past 4,300)."""
 
-_DEFAULT_ZERO = frozenset(
+DEFAULT_ZERO_COLUMNS = frozenset(
     {"ID_DISTRITO", "UBICACION_CASILLA", "REPRESENTANTES_PP_CI", "ID_MUNICIPIO"}
 )
-_INT_COLUMNS = (
+INT_COLUMNS = (
     "ID_ESTADO",
     "ID_DISTRITO",
     "SECCION",
@@ -596,8 +601,10 @@ class _RowParser:
             return index.get(name, width + pad)
 
         self._str_idx = [at(n, 0) for n in _STRING_COLUMNS]
-        self.int_idx = [index[n] for n in _INT_COLUMNS if n in index]
-        self._all_int_idx = [(at(n, 2), "0" if n in _DEFAULT_ZERO else "") for n in _INT_COLUMNS]
+        self.int_idx = [index[n] for n in INT_COLUMNS if n in index]
+        self._all_int_idx = [
+            (at(n, 2), "0" if n in DEFAULT_ZERO_COLUMNS else "") for n in INT_COLUMNS
+        ]
         self._vote_idx = [index[c.clave] for c in header.election.contenders]
         self._value_idx = [
             at(n, 1) for n in (*CONTROL_FIELDS, "NO_REGISTRADOS", "NULOS", "TOTAL_VOTOS_ASENTADO")
@@ -607,8 +614,7 @@ class _RowParser:
         self._contabilizada = index["CONTABILIZADA"]
 
     def is_fuera(self, cells: list[str]) -> bool:
-        clave = _unwrap_excel(cells[self._clave_casilla])
-        return clave in ("-", "") or cells[self._contabilizada].strip() == "2"
+        return _is_fuera(_unwrap_excel(cells[self._clave_casilla]), cells[self._contabilizada])
 
     def _uncached(self, cell: str) -> FieldValue:
         found = self._cache.get(cell)
@@ -665,11 +671,8 @@ class _RowParser:
             contabilizada,
             observaciones,
         ) = [row[i] for i in self._str_idx]
-        if clave_casilla[:2] == '="':
-            clave_casilla = clave_casilla[2:-1]
-        else:
-            clave_casilla = _unwrap_excel(clave_casilla)
-        fuera = clave_casilla in ("-", "") or contabilizada == "2"
+        clave_casilla = _unwrap_excel(clave_casilla)
+        fuera = _is_fuera(clave_casilla, contabilizada)
         try:
             sum(cast(list[int], ints))  # a Marca (a str) where a number belongs: TypeError
         except TypeError:
@@ -722,6 +725,11 @@ class _RowParser:
             contabilizada,
             observaciones,
         )
+
+
+def _is_fuera(clave_casilla: str, contabilizada: str) -> bool:
+    """A fuera de catálogo row: no CLAVE_CASILLA (INE 2021), or CONTABILIZADA 2 (INE 2024)."""
+    return clave_casilla in ("-", "") or contabilizada.strip() == "2"
 
 
 def _unwrap_excel(cell: str) -> str:
