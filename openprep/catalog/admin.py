@@ -44,13 +44,13 @@ class CatalogoAdmin(admin.ModelAdmin):
         return not catalogo_bloqueado() or puede_forzar(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.editable(request) and super().has_add_permission(request)
+        return False  # rows come and go only with the package: the admin edits fields
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self.editable(request) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self.editable(request) and super().has_delete_permission(request, obj)
+        return False
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
         antes = _campos(type(obj).objects.get(pk=obj.pk)) if change else None
@@ -127,13 +127,6 @@ class ProcesoAdmin(CatalogoAdmin):
     # The entidad and time zone shape every casilla and timestamp: the package sets them.
     readonly_fields = ("id_entidad", "entidad", "zona_horaria", "creado", "actualizado")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # One process per database, created by the first import.
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
 
 class EleccionAdmin(CatalogoAdmin):
     list_display = ("nombre", "clave", "ambito", "tipo_acta", "tipo_acta_especial", "proceso")
@@ -157,12 +150,6 @@ class EleccionAdmin(CatalogoAdmin):
         "proceso",
     )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
 
 class ContendienteAdmin(SoloLectura):
     list_display = ("clave", "eleccion", "orden", "tipo")
@@ -178,12 +165,6 @@ class CandidaturaAdmin(CatalogoAdmin):
     fields = ("eleccion", "contendiente", "id_territorio", "propietario", "suplente")
     readonly_fields = ("eleccion", "contendiente", "id_territorio")
     list_select_related = ("contendiente", "eleccion")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 class CasillaAdmin(CatalogoAdmin):
@@ -213,12 +194,6 @@ class CasillaAdmin(CatalogoAdmin):
         "ext_contigua",
     )
     ordering = ("id_distrito", "seccion", "tipo", "id_casilla", "ext_contigua")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 class ActaEsperadaAdmin(SoloLectura):
