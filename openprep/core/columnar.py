@@ -69,13 +69,8 @@ from openprep.core.columnar_input import (
     observacion,
 )
 from openprep.core.model import CONTROL_FIELDS
-from openprep.core.prepdb import (
-    DEFAULT_ZERO_COLUMNS,
-    INT_COLUMNS,
-    MAX_LINE_CHARS,
-    PrepDbHeader,
-    PrepDbReader,
-)
+from openprep.core.prepdb import MAX_LINE_CHARS, PrepDbHeader, PrepDbReader
+from openprep.core.prepdb_layout import DEFAULT_ZERO_COLUMNS, INT_COLUMNS
 from openprep.core.rules import Representantes, RuleSettings
 from openprep.core.tally import SUMMARY_FIELDS, Summary
 

@@ -1,5 +1,8 @@
 """The PREP database (CSV): read every published variant, write the reference layout.
 
+This module reads; :mod:`prepdb_layout` says what columns and cells mean,
+:mod:`prepdb_rows` turns a row into an :class:`ActaRecord`, :mod:`prepdb_write` writes.
+
 Layout (DOMAIN.md §5): an optional ``sep=`` line, the election name, the corte line, the
 summary names and values, a blank line, the column names and one row per registered
 acta. Variants read: the reference layout (IEQROO 2019, pipes), INE 2021 and INE 2024
@@ -13,129 +16,44 @@ import codecs
 import csv
 import errno
 import functools
-import io
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final, NamedTuple, cast
+from typing import IO, Final
 
 from openprep.core.errors import UserError
-from openprep.core.model import (
-    CONTROL_FIELDS,
-    ActaRecord,
-    Casilla,
-    Contender,
-    Election,
-    FieldValue,
-    Marca,
+from openprep.core.model import Contender, Election, FieldValue, Marca
+from openprep.core.prepdb_layout import (
+    COLUMN_ALIASES,
+    DEFAULT_ZERO_COLUMNS,
+    IDENTITY_COLUMNS,
+    KNOWN_NON_VOTE_COLUMNS,
+    MAX_DIGITS,
+    OPTIONAL_COLUMNS,
+    SUMMARY_ALIASES,
+    TAIL_COLUMNS,
+    decisive_observation,
 )
-from openprep.core.rules import Decision, Observacion, RuleSettings, motivo_de_observacion
+from openprep.core.prepdb_rows import PublishedRow, _RowParser
+from openprep.core.prepdb_write import write_prepdb
+from openprep.core.rules import RuleSettings
 from openprep.core.tally import SUMMARY_FIELDS
+
+__all__ = [
+    "MAX_LINE_CHARS",
+    "PrepDbError",
+    "PrepDbHeader",
+    "PrepDbReader",
+    "PublishedRow",
+    "decisive_observation",
+    "write_prepdb",
+]
 
 MAX_LINE_CHARS: Final = 1 << 20
 """No honest row is longer than this; a longer one is reported, not loaded."""
 
-IDENTITY_COLUMNS = (
-    "CLAVE_CASILLA",
-    "CLAVE_ACTA",
-    "ID_ESTADO",
-    "ESTADO",
-    "ID_DISTRITO",
-    "DISTRITO",
-    "SECCION",
-    "ID_CASILLA",
-    "TIPO_CASILLA",
-    "EXT_CONTIGUA",
-    "UBICACION_CASILLA",
-    "TIPO_ACTA",
-)
-TAIL_COLUMNS = (
-    "NO_REGISTRADOS",
-    "NULOS",
-    "TOTAL_VOTOS_ASENTADO",
-    "TOTAL_VOTOS_CALCULADO",
-    "LISTA_NOMINAL",
-    "REPRESENTANTES_PP_CI",
-    "OBSERVACIONES",
-    "CONTABILIZADA",
-    "MECANISMOS_TRASLADO",
-    "SHA",
-    "FECHA_HORA_ACOPIO",
-    "FECHA_HORA_CAPTURA",
-    "FECHA_HORA_VERIFICACION",
-    "ORIGEN",
-    "DIGITALIZACION",
-    "TIPO_DOCUMENTO",
-)
-OPTIONAL_COLUMNS = frozenset(
-    {
-        *CONTROL_FIELDS,
-        "UBICACION_CASILLA",
-        "REPRESENTANTES_PP_CI",
-        "MECANISMOS_TRASLADO",
-        "SHA",
-        "FECHA_HORA_ACOPIO",
-        "FECHA_HORA_CAPTURA",
-        "FECHA_HORA_VERIFICACION",
-        "ORIGEN",
-        "DIGITALIZACION",
-        "TIPO_DOCUMENTO",
-        "TOTAL_VOTOS_ASENTADO",
-        "ID_DISTRITO",
-        "DISTRITO",
-        "ESTADO",
-    }
-)
-KNOWN_NON_VOTE_COLUMNS = frozenset(
-    {
-        *IDENTITY_COLUMNS,
-        *CONTROL_FIELDS,
-        *TAIL_COLUMNS,
-        "ID_MUNICIPIO",
-        "MUNICIPIO",
-        "COTEJADA",
-    }
-)
-
-COLUMN_ALIASES: Mapping[str, str] = {
-    "ID_ENTIDAD": "ID_ESTADO",
-    "ENTIDAD": "ESTADO",
-    "ID_DISTRITO_FEDERAL": "ID_DISTRITO",
-    "DISTRITO_FEDERAL": "DISTRITO",
-    "ID_DISTRITO_LOCAL": "ID_DISTRITO",
-    "DISTRITO_LOCAL": "DISTRITO",
-    "CODIGO_INTEGRIDAD": "SHA",
-    "NO_REGISTRADAS": "NO_REGISTRADOS",
-    "TOTAL_VOTOS_CALCULADOS": "TOTAL_VOTOS_CALCULADO",
-    "TOTAL_VOTOS_ASENTADOS": "TOTAL_VOTOS_ASENTADO",
-    "MECANISMO_TRASLADO": "MECANISMOS_TRASLADO",
-}
-"""Column names of INE's 2021 and 2024 databases and their reference-layout names."""
-
-SUMMARY_ALIASES: Mapping[str, str] = {
-    "ACTAS_FUERA_DE_CATALOGO": "ACTAS_FUERA_CATALOGO",
-    "PORCENTAJE_ACTAS_CON_INCONSISTENCIAS": "PORCENTAJE_ACTAS_INCONSISTENCIAS",
-}
-
-READ_ALIASES: Mapping[str, Observacion] = {
-    "ILEGIBLE": Observacion.ALGUN_DATO_ILEGIBLE_O_SIN_DATO,
-    "SIN DATO": Observacion.ALGUN_DATO_ILEGIBLE_O_SIN_DATO,
-    "TODOS ILEGIBLES": Observacion.TODOS_ILEGIBLES_O_SIN_DATO,
-    "TODOS SIN DATO": Observacion.TODOS_ILEGIBLES_O_SIN_DATO,
-}
-"""Single-word labels INE's federal files join with commas."""
-
-_PRIORITY = (
-    Observacion.SIN_ACTA_PAQUETE_NO_ENTREGADO,
-    Observacion.SIN_ACTA_CASILLA_NO_INSTALADA,
-    Observacion.SIN_ACTA_PAQUETE_SIN_SOBRE,
-    Observacion.SIN_ACTA_CONTINGENCIA,
-    Observacion.TODOS_ILEGIBLES_O_SIN_DATO,
-    Observacion.EXCEDE_LISTA_NOMINAL,
-    Observacion.ALGUN_DATO_ILEGIBLE_O_SIN_DATO,
-)
 _DELIMITERS = ("|", ",", ";", "\t")
 _MARCAS: Mapping[str, Marca] = {m.value: m for m in Marca}
 
@@ -151,18 +69,6 @@ class PrepDbError(UserError):
     """A PREP database that cannot be read, with file, line and column."""
 
 
-class PublishedRow(NamedTuple):
-    """One row: the acta as the core sees it plus what the file claims about it."""
-
-    line: int
-    acta: ActaRecord
-    clave_casilla: str
-    clave_acta: str
-    total_votos_calculado: str
-    contabilizada: str
-    observaciones: str
-
-
 @dataclass(frozen=True, slots=True)
 class PrepDbHeader:
     election: Election
@@ -170,34 +76,6 @@ class PrepDbHeader:
     summary: Mapping[str, str]
     columns: tuple[str, ...]
     delimiter: str
-
-
-def decisive_observation(label: str, *, settings: RuleSettings) -> Observacion | None:
-    """The observation that decides an acta, read from a published OBSERVACIONES cell.
-
-    INE joins several labels with commas; the first in rule order decides. Raises
-    KeyError for a label no table knows.
-    """
-    if not label:
-        return None
-    codes: set[Observacion] = set()
-    whole = _lookup_label(label, settings=settings)
-    if whole is not None:
-        codes.add(whole)
-    else:
-        for part in label.split(","):
-            code = _lookup_label(part.strip(), settings=settings)
-            if code is None:
-                raise KeyError(part.strip())
-            codes.add(code)
-    return next(code for code in _PRIORITY if code in codes)
-
-
-def _lookup_label(label: str, *, settings: RuleSettings) -> Observacion | None:
-    try:
-        return settings.observacion_de_label(label)
-    except KeyError:
-        return READ_ALIASES.get(label.upper())
 
 
 class PrepDbReader:
@@ -521,7 +399,7 @@ class PrepDbReader:
     def _value(self, cell: str, *, line: int, column: str) -> FieldValue:
         value = self._cells.get(cell)
         if value is None:
-            if not cell.isdigit() or not cell.isascii() or len(cell) > _MAX_DIGITS:
+            if not cell.isdigit() or not cell.isascii() or len(cell) > MAX_DIGITS:
                 raise self._error(
                     f"valor no válido {cell!r}: se espera un número entero no negativo, "
                     "ILEGIBLE, SIN DATO o -.",
@@ -533,289 +411,3 @@ class PrepDbReader:
             if len(self._cells) < 200_000:
                 self._cells[cell] = value
         return value
-
-
-_MAX_DIGITS = 18
-"""No count on an acta has more digits (and Python refuses int() past 4,300)."""
-
-DEFAULT_ZERO_COLUMNS = frozenset(
-    {"ID_DISTRITO", "UBICACION_CASILLA", "REPRESENTANTES_PP_CI", "ID_MUNICIPIO"}
-)
-INT_COLUMNS = (
-    "ID_ESTADO",
-    "ID_DISTRITO",
-    "SECCION",
-    "ID_CASILLA",
-    "EXT_CONTIGUA",
-    "UBICACION_CASILLA",
-    "LISTA_NOMINAL",
-    "REPRESENTANTES_PP_CI",
-    "ID_MUNICIPIO",
-)
-
-
-_STRING_COLUMNS = (
-    "CLAVE_CASILLA",
-    "CLAVE_ACTA",
-    "ESTADO",
-    "DISTRITO",
-    "TIPO_CASILLA",
-    "TIPO_ACTA",
-    "MUNICIPIO",
-    "MECANISMOS_TRASLADO",
-    "SHA",
-    "FECHA_HORA_ACOPIO",
-    "FECHA_HORA_CAPTURA",
-    "FECHA_HORA_VERIFICACION",
-    "ORIGEN",
-    "DIGITALIZACION",
-    "TIPO_DOCUMENTO",
-    "TOTAL_VOTOS_CALCULADO",
-    "CONTABILIZADA",
-    "OBSERVACIONES",
-)
-_PAD = ("", "-", "0")
-"""Appended to every row: what a column the variant lacks reads as (text, vote, integer)."""
-
-
-class _RowParser:
-    """Turns a row's cells into a :class:`PublishedRow`, at C speed where it can.
-
-    :meth:`fast` looks every numeric cell up in a shared cache of parsed values and
-    returns ``None`` when one is new or malformed, so the reader can validate that
-    row cell by cell and report the exact column. Columns a variant lacks point past
-    the row's end, into ``_PAD``.
-    """
-
-    def __init__(
-        self, header: PrepDbHeader, *, cells: dict[str, FieldValue], settings: RuleSettings
-    ) -> None:
-        index = {name: i for i, name in enumerate(header.columns)}
-        width = len(header.columns)
-        self._cache = cells
-        self._settings = settings
-        self._has_municipio = "ID_MUNICIPIO" in index
-        self._labels: dict[str, Observacion | None] = {"": None}
-
-        def at(name: str, pad: int) -> int:
-            return index.get(name, width + pad)
-
-        self._str_idx = [at(n, 0) for n in _STRING_COLUMNS]
-        self.int_idx = [index[n] for n in INT_COLUMNS if n in index]
-        self._all_int_idx = [
-            (at(n, 2), "0" if n in DEFAULT_ZERO_COLUMNS else "") for n in INT_COLUMNS
-        ]
-        self._vote_idx = [index[c.clave] for c in header.election.contenders]
-        self._value_idx = [
-            at(n, 1) for n in (*CONTROL_FIELDS, "NO_REGISTRADOS", "NULOS", "TOTAL_VOTOS_ASENTADO")
-        ]
-        self.value_idx = [i for i in (*self._vote_idx, *self._value_idx) if i < width]
-        self._clave_casilla = index["CLAVE_CASILLA"]
-        self._contabilizada = index["CONTABILIZADA"]
-
-    def is_fuera(self, cells: list[str]) -> bool:
-        return _is_fuera(_unwrap_excel(cells[self._clave_casilla]), cells[self._contabilizada])
-
-    def _uncached(self, cell: str) -> FieldValue:
-        found = self._cache.get(cell)
-        if found is not None:
-            return found
-        if cell.isdigit() and cell.isascii() and len(cell) <= _MAX_DIGITS:
-            return int(cell)
-        return Marca.NO_APLICA  # only in a row fuera de catálogo, whose numbers read as 0
-
-    def _observation(self, label: str) -> Observacion | None:
-        try:
-            return self._labels[label]
-        except KeyError:
-            try:
-                code = decisive_observation(label, settings=self._settings)
-            except KeyError:
-                code = None
-            self._labels[label] = code
-            return code
-
-    def fast(self, cells: list[str], line: int, *, lenient: bool = False) -> PublishedRow | None:
-        cache = self._cache
-        row = cells + list(_PAD)
-        try:
-            votos = tuple([cache[row[i]] for i in self._vote_idx])
-            values = [cache[row[i]] for i in self._value_idx]
-            ints = [cache[row[i] or zero] for i, zero in self._all_int_idx]
-        except KeyError:
-            if not lenient:
-                return None
-            # Validated, but not cached (the cache is full) or, in a row fuera de
-            # catálogo, identity cells that are not numbers: parse them one by one.
-            parse = self._uncached
-            votos = tuple([parse(row[i]) for i in self._vote_idx])
-            values = [parse(row[i]) for i in self._value_idx]
-            ints = [parse(row[i] or zero) for i, zero in self._all_int_idx]
-        (
-            clave_casilla,
-            clave_acta,
-            entidad,
-            distrito,
-            tipo_casilla,
-            tipo_acta,
-            municipio,
-            mecanismo,
-            sha,
-            acopio,
-            captura,
-            verificacion,
-            origen,
-            digitalizacion,
-            tipo_documento,
-            total_calculado,
-            contabilizada,
-            observaciones,
-        ) = [row[i] for i in self._str_idx]
-        clave_casilla = _unwrap_excel(clave_casilla)
-        fuera = _is_fuera(clave_casilla, contabilizada)
-        try:
-            sum(cast(list[int], ints))  # a Marca (a str) where a number belongs: TypeError
-        except TypeError:
-            if not (lenient or fuera):
-                return None
-            ints = [v if type(v) is int else 0 for v in ints]
-        id_estado, id_distrito, seccion, id_casilla, ext, ubicacion, ln, rep, id_mun = cast(
-            list[int], ints
-        )
-        observacion = self._observation(observaciones)
-        return PublishedRow(
-            line,
-            ActaRecord(
-                Casilla(
-                    id_estado,
-                    entidad,
-                    id_distrito,
-                    distrito,
-                    seccion,
-                    tipo_casilla,
-                    id_casilla,
-                    ext,
-                    ubicacion,
-                    id_mun if self._has_municipio else None,
-                    municipio,
-                ),
-                "" if fuera and tipo_acta == "-" else tipo_acta,
-                tuple(values[:4]),
-                votos,
-                values[4],
-                values[5],
-                values[6],
-                ln,
-                rep,
-                None if observacion is None else motivo_de_observacion(observacion),
-                fuera,
-                mecanismo,
-                sha,
-                acopio,
-                captura,
-                verificacion,
-                origen,
-                digitalizacion,
-                tipo_documento,
-                clave_acta if fuera else "",
-            ),
-            clave_casilla,
-            clave_acta,
-            total_calculado,
-            contabilizada,
-            observaciones,
-        )
-
-
-def _is_fuera(clave_casilla: str, contabilizada: str) -> bool:
-    """A fuera de catálogo row: no CLAVE_CASILLA (INE 2021), or CONTABILIZADA 2 (INE 2024)."""
-    return clave_casilla in ("-", "") or contabilizada.strip() == "2"
-
-
-def _unwrap_excel(cell: str) -> str:
-    """``="230085B0100"`` (kept as text by spreadsheets) → ``230085B0100``."""
-    cell = cell.strip()
-    if cell.startswith('="') and cell.endswith('"'):
-        return cell[2:-1]
-    return cell.lstrip("'")
-
-
-# -- writing ---------------------------------------------------------------------
-
-REFERENCE_COLUMNS_HEAD = IDENTITY_COLUMNS + CONTROL_FIELDS
-
-
-def _cell(value: FieldValue) -> str:
-    return str(value) if type(value) is int else str(value.value)  # type: ignore[union-attr]
-
-
-def format_row(acta: ActaRecord, decision: Decision, *, settings: RuleSettings) -> list[str]:
-    """One acta as the reference layout's cells."""
-    casilla = acta.casilla
-    fuera = acta.fuera_catalogo
-    return [
-        "-" if fuera else f'="{casilla.clave}"',
-        acta.clave_acta,
-        str(casilla.id_entidad),
-        casilla.entidad,
-        str(casilla.id_distrito),
-        casilla.distrito,
-        str(casilla.seccion),
-        str(casilla.id_casilla),
-        casilla.tipo,
-        str(casilla.ext_contigua),
-        str(casilla.ubicacion),
-        "-" if fuera else acta.tipo_acta,
-        *(_cell(v) for v in acta.control),
-        *(_cell(v) for v in acta.votos),
-        _cell(acta.no_registrados),
-        _cell(acta.nulos),
-        _cell(acta.total_votos_asentado),
-        str(decision.total_votos_calculado),
-        str(acta.lista_nominal),
-        str(acta.representantes_pp_ci),
-        settings.label(decision.observacion),
-        "1" if decision.contabilizada else "0",
-        acta.mecanismo_traslado,
-        acta.sha,
-        acta.fecha_hora_acopio,
-        acta.fecha_hora_captura,
-        acta.fecha_hora_verificacion,
-        acta.origen,
-        acta.digitalizacion,
-        acta.tipo_documento,
-    ]
-
-
-def write_prepdb(
-    out: IO[str],
-    *,
-    election: Election,
-    corte: str,
-    summary: Mapping[str, str],
-    rows: Iterable[tuple[ActaRecord, Decision]],
-    settings: RuleSettings,
-) -> int:
-    """Write the reference layout (pipes, ``sep=|``, ``\\n`` line ends); return the row count."""
-    delimiter = "|"
-    columns = (*REFERENCE_COLUMNS_HEAD, *election.columns, *TAIL_COLUMNS)
-    out.write(f"sep={delimiter}\n{election.nombre}\n{corte}\n")
-    out.write(delimiter.join(SUMMARY_FIELDS) + "\n")
-    out.write(delimiter.join(summary[name] for name in SUMMARY_FIELDS) + "\n\n")
-    out.write(delimiter.join(columns) + "\n")
-    count = 0
-    buffer = io.StringIO()
-    for acta, decision in rows:
-        cells = format_row(acta, decision, settings=settings)
-        for cell in cells:
-            if delimiter in cell or "\n" in cell:
-                raise ValueError(f"{acta.clave_acta}: a value holds the delimiter or a newline")
-        buffer.write(delimiter.join(cells))
-        buffer.write("\n")
-        count += 1
-        if count % 10_000 == 0:
-            out.write(buffer.getvalue())
-            buffer = io.StringIO()
-    out.write(buffer.getvalue())
-    out.write("\n")
-    return count
