@@ -192,37 +192,24 @@ def _warn(
     acta = row.acta
     clave = row.clave_acta
     warnings = report.warnings
-    if (
-        acta.fecha_hora_acopio
-        and acta.fecha_hora_captura
-        and (acta.fecha_hora_captura < acta.fecha_hora_acopio)
-    ):
-        warnings.append(
-            Warning(
-                clave,
-                captured_before_acopio(
-                    captura=acta.fecha_hora_captura, acopio=acta.fecha_hora_acopio
-                ),
-                row.line,
-            )
+    if _before(acta.fecha_hora_captura, acta.fecha_hora_acopio):
+        message = captured_before_acopio(
+            captura=acta.fecha_hora_captura, acopio=acta.fecha_hora_acopio
         )
-    if (
-        acta.fecha_hora_captura
-        and acta.fecha_hora_verificacion
-        and (acta.fecha_hora_verificacion < acta.fecha_hora_captura)
-    ):
-        warnings.append(
-            Warning(
-                clave,
-                verified_before_capture(
-                    verificacion=acta.fecha_hora_verificacion, captura=acta.fecha_hora_captura
-                ),
-                row.line,
-            )
+        warnings.append(Warning(clave, message, row.line))
+    if _before(acta.fecha_hora_verificacion, acta.fecha_hora_captura):
+        message = verified_before_capture(
+            verificacion=acta.fecha_hora_verificacion, captura=acta.fecha_hora_captura
         )
+        warnings.append(Warning(clave, message, row.line))
     if acta.sha:
         other = shas.setdefault(acta.sha, clave)
         if other != clave:
             warnings.append(Warning(clave, shared_sha(other), row.line))
     elif acta.sin_acta is None and not acta.fuera_catalogo:
         warnings.append(Warning(clave, MISSING_SHA, row.line))
+
+
+def _before(first: str, second: str) -> bool:
+    """Both published timestamps present and ``first`` earlier than ``second``."""
+    return bool(first and second and first < second)

@@ -134,11 +134,7 @@ class PrepDbReader:
         try:
             text = self._file.readline(MAX_LINE_CHARS)
         except UnicodeDecodeError:
-            raise self._error(
-                "el archivo no está codificado en UTF-8.",
-                line=self._undecodable_line(),
-                hint="Conviértalo a UTF-8 (con o sin BOM) y vuelva a intentarlo.",
-            ) from None
+            raise self._not_utf8() from None
         if text:
             self._line += 1
             if len(text) >= MAX_LINE_CHARS and not text.endswith("\n"):
@@ -147,6 +143,13 @@ class PrepDbReader:
                     hint="Revise que el archivo sea el correcto y que no esté dañado.",
                 )
         return text
+
+    def _not_utf8(self) -> PrepDbError:
+        return self._error(
+            "el archivo no está codificado en UTF-8.",
+            line=self._undecodable_line(),
+            hint="Conviértalo a UTF-8 (con o sin BOM) y vuelva a intentarlo.",
+        )
 
     def _undecodable_line(self) -> int:
         """The first line whose bytes are not UTF-8.
@@ -369,11 +372,7 @@ class PrepDbReader:
                 hint="Revise comillas y separadores de esa línea.",
             ) from None
         except UnicodeDecodeError:
-            raise self._error(
-                "el archivo no está codificado en UTF-8.",
-                line=self._undecodable_line(),
-                hint="Conviértalo a UTF-8 (con o sin BOM) y vuelva a intentarlo.",
-            ) from None
+            raise self._not_utf8() from None
 
     def _checked_row(self, parse: _RowParser, cells: list[str], *, line: int) -> PublishedRow:
         """The slow path: validate every numeric cell, naming the first bad one."""
