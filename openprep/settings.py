@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "openprep.capture",
     "openprep.publish",
     "openprep.audit",
+    "openprep.coordinacion",
     # The operator console: sessions, the role-gated admin (replaces django.contrib.admin),
     # throttled logins, operators and CATDs.
     "django.contrib.sessions",
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, the screens' scripts) straight from the app server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "openprep.web.UserErrorMiddleware",
 ]
 
 ROOT_URLCONF = "openprep.urls"
@@ -140,6 +144,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise finds the apps' static files itself: no collectstatic step to forget.
+WHITENOISE_USE_FINDERS = True
+
+# Election night limits (each can be set from the environment).
+# An acta image larger than this is refused before it is decoded (bytes) …
+OPENPREP_IMAGEN_MAX_BYTES = _env_int("OPENPREP_IMAGEN_MAX_BYTES", 15 * 1024 * 1024)
+# … and one that would decode to more pixels than this is refused (decompression bombs).
+OPENPREP_IMAGEN_MAX_PIXELES = _env_int("OPENPREP_IMAGEN_MAX_PIXELES", 50_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = OPENPREP_IMAGEN_MAX_BYTES + 1024 * 1024
+# An acta handed to a capturista or verificador returns to the queue after this long.
+OPENPREP_ASIGNACION_MINUTOS = _env_int("OPENPREP_ASIGNACION_MINUTOS", 10)
 
 LANGUAGE_CODE = "es-mx"
 TIME_ZONE = "America/Mexico_City"

@@ -88,6 +88,46 @@ def acta_para(
     )
 
 
+def eleccion_de_clave(clave_acta: str) -> Eleccion:
+    """The election a CLAVE_ACTA belongs to: its expected acta's, or, for an acta fuera de
+    catálogo, the election whose TIPO_ACTA the key ends with.
+
+    A key that is not a CLAVE_ACTA, or names a TIPO_ACTA no election uses, is refused:
+    there is no election to register it under.
+    """
+    clave = clave_acta.strip().upper()
+    if not clave:
+        raise IntakeError("falta la CLAVE_ACTA.", hint="Escanee el código QR o escriba la clave.")
+    elecciones = list(Eleccion.objects.filter(actas_esperadas__clave_acta=clave).distinct()[:2])
+    if len(elecciones) == 1:
+        return elecciones[0]
+    if len(elecciones) > 1:
+        raise IntakeError(
+            f"la CLAVE_ACTA {clave} está en más de una elección del catálogo.",
+            hint="Indique la elección; revise el TIPO_ACTA de elecciones.csv.",
+        )
+    parsed = parse_clave_acta(clave)
+    if parsed is None:
+        raise IntakeError(
+            f"{clave!r} no es una CLAVE_ACTA.",
+            hint="Son 13 caracteres: entidad (2), sección (4), tipo de casilla (1), "
+            "número (2), extensión contigua (2) y TIPO_ACTA (2), p. ej. 230085B010002.",
+        )
+    _, tipo_acta = parsed
+    por_tipo = [
+        e
+        for e in Eleccion.objects.all()
+        if tipo_acta in {e.tipo_acta.lstrip("0"), e.tipo_acta_especial.lstrip("0")} - {""}
+    ]
+    if len(por_tipo) != 1:
+        raise IntakeError(
+            f"la CLAVE_ACTA {clave} termina en TIPO_ACTA {tipo_acta}, que "
+            + ("ninguna elección usa." if not por_tipo else "usan varias elecciones."),
+            hint="Revise la clave en el acta; si es correcta, avise al coordinador.",
+        )
+    return por_tipo[0]
+
+
 def identity_from_clave(clave_acta: str) -> dict[str, Any]:
     """What an acta fuera de catálogo's key says about its casilla (empty if nothing)."""
     parsed = parse_clave_acta(clave_acta)
