@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "openprep.publish",
     "openprep.audit",
     "openprep.coordinacion",
+    "openprep.simulate",
     # The operator console: sessions, the role-gated admin (replaces django.contrib.admin),
     # throttled logins, operators and CATDs.
     "django.contrib.sessions",
@@ -143,7 +144,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Where `openprep collectstatic` gathers files for a front web server, if one is used.
+STATIC_ROOT = os.environ.get("OPENPREP_STATIC_ROOT") or None
 # WhiteNoise finds the apps' static files itself: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
 

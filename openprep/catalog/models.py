@@ -227,6 +227,16 @@ class Casilla(models.Model):
         "UBICACION_CASILLA", choices=[(1, "urbana"), (2, "no urbana")]
     )
     lista_nominal = models.PositiveIntegerField("LISTA_NOMINAL")
+    # The CATD that receives this casilla's package: its actas esperadas on that CATD's
+    # dashboard. Optional (a replayed publication knows no CATDs).
+    catd = models.ForeignKey(
+        "accounts.CATD",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="casillas",
+        verbose_name="CATD",
+    )
 
     class Meta:
         verbose_name = "casilla"

@@ -32,6 +32,8 @@ class TipoEvento(models.TextChoices):
     CAPTURA = "CAPTURA", "Captura"
     SIN_ACTA = "SIN_ACTA", "Sin acta"
     VERIFICACION = "VERIFICACION", "Verificación"
+    COTEJO = "COTEJO", "Cotejo"
+    CORRECCION = "CORRECCION", "Corrección"
 
 
 class Imagen(models.Model):
