@@ -1,0 +1,185 @@
+"""The publication folder: cortes built aside, signed, and swapped in atomically.
+
+```
+PUBLICACION/
+  latest.json            the only file that ever changes: names the current corte
+  cortes/<id>/           one folder per corte, never changed once published
+    manifest.json        every other file of the corte with size and SHA-256
+    manifest.json.sig    Ed25519 signature (ssh-keygen -Y sign, namespace openprep-corte)
+    allowed_signers      the key that verifies it
+    ...                  the corte's files
+  imagenes/<sha256>      acta images, once each, shared by every corte
+```
+
+A corte is written under ``cortes/.parcial-<id>``, its manifest and signature last, then
+renamed to ``cortes/<id>``; ``latest.json`` is then replaced by rename. A crash at any
+point leaves the previous corte published and intact (the partial folder is removed by the
+next build). ``latest.json`` is a plain file, not a link, because FTP mirrors hold no links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from openprep import __version__
+from openprep.core.errors import UserError
+from openprep.core.manifest import MANIFEST_NAME, Manifest, ManifestFile, check_relative_path
+from openprep.publish import signing
+
+CORTES = "cortes"
+IMAGENES = "imagenes"
+LATEST = "latest.json"
+PARTIAL_PREFIX = ".parcial-"
+_CHUNK = 1 << 20
+
+
+class PublicationError(UserError):
+    """A publication folder that cannot take a new corte."""
+
+
+@dataclass(frozen=True)
+class Latest:
+    """What ``latest.json`` says: the current corte's folder, number, time and manifest hash."""
+
+    corte: str
+    numero: int
+    fecha_hora: str
+    manifest_sha256: str
+
+    def to_bytes(self) -> bytes:
+        document = {
+            "corte": f"{CORTES}/{self.corte}",
+            "numero": self.numero,
+            "fecha_hora": self.fecha_hora,
+            "manifest_sha256": self.manifest_sha256,
+        }
+        return (json.dumps(document, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def read_latest(publicacion: Path) -> Latest | None:
+    """The current corte, or None before the first one."""
+    path = publicacion / LATEST
+    if not path.exists():
+        return None
+    try:
+        document = json.loads(path.read_bytes())
+        return Latest(
+            corte=str(document["corte"]).removeprefix(f"{CORTES}/"),
+            numero=int(document["numero"]),
+            fecha_hora=str(document["fecha_hora"]),
+            manifest_sha256=str(document["manifest_sha256"]),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PublicationError(
+            f"{path} no se puede leer ({exc}).",
+            hint="latest.json solo lo escribe openprep; restaure el de un respaldo.",
+        ) from exc
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            yield path
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def publish_image(publicacion: Path, *, sha256: str, source: Path) -> bool:
+    """Copy an acta image once under its hash; False if it was already published."""
+    target = publicacion / IMAGENES / sha256
+    if target.exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{PARTIAL_PREFIX}{sha256}")
+    shutil.copyfile(source, partial)
+    _fsync(partial)
+    os.replace(partial, target)
+    return True
+
+
+def build_corte(
+    publicacion: Path,
+    *,
+    corte_id: str,
+    fecha_hora: str,
+    key: Path,
+    principal: str,
+    write_files: Callable[[Path], None],
+) -> Latest:
+    """Build one corte aside with ``write_files(folder)``, sign it, and swap it in."""
+    cortes = publicacion / CORTES
+    cortes.mkdir(parents=True, exist_ok=True)
+    for leftover in cortes.glob(f"{PARTIAL_PREFIX}*"):
+        shutil.rmtree(leftover)  # a build that crashed; it was never published
+    final = cortes / corte_id
+    if final.exists():
+        raise PublicationError(
+            f"el corte {corte_id} ya está publicado; los cortes publicados no cambian.",
+            hint="Cada corte tiene su propia hora; espere al siguiente intervalo.",
+        )
+    previous = read_latest(publicacion)
+    partial = cortes / f"{PARTIAL_PREFIX}{corte_id}"
+    partial.mkdir()
+    write_files(partial)
+    _write_durably(
+        partial / signing.ALLOWED_SIGNERS,
+        signing.allowed_signers(principal=principal, key=key).encode(),
+    )
+    files = []
+    for path in _walk(partial):
+        relative = check_relative_path(path.relative_to(partial).as_posix())
+        _fsync(path)
+        files.append(
+            ManifestFile(path=relative, size=path.stat().st_size, sha256=file_sha256(path))
+        )
+    manifest = Manifest(
+        corte=previous.numero + 1 if previous else 1,
+        fecha_hora=fecha_hora,
+        version=__version__,
+        anterior_sha256=previous.manifest_sha256 if previous else None,
+        files=tuple(files),
+    )
+    data = manifest.canonical_bytes()
+    _write_durably(partial / f"{MANIFEST_NAME}.sig", signing.sign(data, key=key))
+    _write_durably(partial / MANIFEST_NAME, data)
+    _fsync(partial)
+    os.rename(partial, final)
+    _fsync(cortes)
+    latest = Latest(
+        corte=corte_id,
+        numero=manifest.corte,
+        fecha_hora=fecha_hora,
+        manifest_sha256=manifest.sha256(),
+    )
+    staged = publicacion / f"{PARTIAL_PREFIX}{LATEST}"
+    _write_durably(staged, latest.to_bytes())
+    os.replace(staged, publicacion / LATEST)
+    _fsync(publicacion)
+    return latest
