@@ -19,6 +19,8 @@ from openprep.core.errors import UserError
 
 MANIFEST_NAME = "manifest.json"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_CORTE_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+"""A corte folder's name: safe in a path and a URL."""
 
 
 class ManifestError(UserError):
@@ -40,7 +42,10 @@ class Manifest:
 
     corte: int
     fecha_hora: str
+    final: bool
     version: str
+    anterior_corte: str | None
+    """The previous corte's folder name, so a verifier can walk the chain back."""
     anterior_sha256: str | None
     files: tuple[ManifestFile, ...]
 
@@ -49,7 +54,9 @@ class Manifest:
         document = {
             "corte": self.corte,
             "fecha_hora": self.fecha_hora,
+            "final": self.final,
             "version": self.version,
+            "anterior_corte": self.anterior_corte,
             "anterior_sha256": self.anterior_sha256,
             "files": [
                 {"path": f.path, "size": f.size, "sha256": f.sha256}
@@ -82,6 +89,16 @@ def check_relative_path(path: str, *, where: str = MANIFEST_NAME) -> str:
     return path
 
 
+def check_corte_id(name: str) -> str:
+    """A corte folder's name: letters, digits, ``_`` and ``-`` only (safe in paths and URLs)."""
+    if not _CORTE_ID.fullmatch(name):
+        raise ManifestError(
+            f"{name!r} no es un nombre de corte válido.",
+            hint="Use letras, dígitos, «_» o «-», p. ej. 20270606_2115.",
+        )
+    return name
+
+
 def parse_manifest(data: bytes, *, where: str = MANIFEST_NAME) -> Manifest:
     """Read a manifest and check it is in canonical form (so its hash means one thing)."""
     try:
@@ -106,17 +123,36 @@ def parse_manifest(data: bytes, *, where: str = MANIFEST_NAME) -> Manifest:
 def _manifest_from(document: Any, *, where: str) -> Manifest:
     if not isinstance(document, dict):
         raise ManifestError("debe ser un objeto JSON.", where=where)
-    expected = {"corte", "fecha_hora", "version", "anterior_sha256", "files"}
+    expected = {
+        "corte",
+        "fecha_hora",
+        "final",
+        "version",
+        "anterior_corte",
+        "anterior_sha256",
+        "files",
+    }
     if set(document) != expected:
         raise ManifestError(
             f"claves {sorted(document)}; se esperaban {sorted(expected)}.", where=where
         )
     corte, fecha_hora, version = document["corte"], document["fecha_hora"], document["version"]
     anterior, files = document["anterior_sha256"], document["files"]
+    final, anterior_corte = document["final"], document["anterior_corte"]
     if not isinstance(corte, int) or isinstance(corte, bool) or corte < 1:
         raise ManifestError("«corte» debe ser un entero positivo.", where=where)
     if not isinstance(fecha_hora, str) or not isinstance(version, str):
         raise ManifestError("«fecha_hora» y «version» deben ser texto.", where=where)
+    if not isinstance(final, bool):
+        raise ManifestError("«final» debe ser true o false.", where=where)
+    if (anterior_corte is None) != (anterior is None) or not (
+        anterior_corte is None
+        or (isinstance(anterior_corte, str) and _CORTE_ID.fullmatch(anterior_corte))
+    ):
+        raise ManifestError(
+            "«anterior_corte» y «anterior_sha256» van juntos: ambos null o ambos presentes.",
+            where=where,
+        )
     if anterior is not None and not (isinstance(anterior, str) and _SHA256.fullmatch(anterior)):
         raise ManifestError("«anterior_sha256» debe ser null o un SHA-256.", where=where)
     if not isinstance(files, list):
@@ -130,7 +166,9 @@ def _manifest_from(document: Any, *, where: str) -> Manifest:
     return Manifest(
         corte=corte,
         fecha_hora=fecha_hora,
+        final=final,
         version=version,
+        anterior_corte=anterior_corte,
         anterior_sha256=anterior,
         files=entries,
     )

@@ -29,7 +29,13 @@ from pathlib import Path
 
 from openprep import __version__
 from openprep.core.errors import UserError
-from openprep.core.manifest import MANIFEST_NAME, Manifest, ManifestFile, check_relative_path
+from openprep.core.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    ManifestFile,
+    check_corte_id,
+    check_relative_path,
+)
 from openprep.publish import signing
 
 CORTES = "cortes"
@@ -129,6 +135,7 @@ def build_corte(
     *,
     corte_id: str,
     fecha_hora: str,
+    final: bool = False,
     key: Path,
     principal: str,
     write_files: Callable[[Path], None],
@@ -138,8 +145,8 @@ def build_corte(
     cortes.mkdir(parents=True, exist_ok=True)
     for leftover in cortes.glob(f"{PARTIAL_PREFIX}*"):
         shutil.rmtree(leftover)  # a build that crashed; it was never published
-    final = cortes / corte_id
-    if final.exists():
+    target = cortes / check_corte_id(corte_id)
+    if target.exists():
         raise PublicationError(
             f"el corte {corte_id} ya está publicado; los cortes publicados no cambian.",
             hint="Cada corte tiene su propia hora; espere al siguiente intervalo.",
@@ -162,7 +169,9 @@ def build_corte(
     manifest = Manifest(
         corte=previous.numero + 1 if previous else 1,
         fecha_hora=fecha_hora,
+        final=final,
         version=__version__,
+        anterior_corte=previous.corte if previous else None,
         anterior_sha256=previous.manifest_sha256 if previous else None,
         files=tuple(files),
     )
@@ -170,7 +179,7 @@ def build_corte(
     _write_durably(partial / f"{MANIFEST_NAME}.sig", signing.sign(data, key=key))
     _write_durably(partial / MANIFEST_NAME, data)
     _fsync(partial)
-    os.rename(partial, final)
+    os.rename(partial, target)
     _fsync(cortes)
     latest = Latest(
         corte=corte_id,

@@ -23,7 +23,9 @@ def make_manifest(**changes) -> Manifest:
     fields = {
         "corte": 3,
         "fecha_hora": "2027/06/06 21:15 (UTC-5)",
+        "final": False,
         "version": "0.1.0",
+        "anterior_corte": "20270606_2100",
         "anterior_sha256": SHA_A,
         "files": (
             ManifestFile(path="sitio/index.html", size=10, sha256=SHA_B),
@@ -54,7 +56,7 @@ def test_file_order_does_not_change_the_bytes_or_the_hash():
 
 
 def test_a_manifest_reads_back_equal():
-    manifest = make_manifest(anterior_sha256=None)
+    manifest = make_manifest(anterior_sha256=None, anterior_corte=None)
     back = parse_manifest(manifest.canonical_bytes())
     assert back.canonical_bytes() == manifest.canonical_bytes()
     assert back.anterior_sha256 is None and back.corte == 3
@@ -81,6 +83,9 @@ def test_paths_outside_the_corte_are_refused(path):
         (lambda d: d.update(corte=0), "entero positivo"),
         (lambda d: d.update(corte=True), "entero positivo"),
         (lambda d: d.update(anterior_sha256="abc"), "anterior_sha256"),
+        (lambda d: d.update(anterior_corte=None), "van juntos"),
+        (lambda d: d.update(anterior_corte="../x"), "van juntos"),
+        (lambda d: d.update(final="no"), "final"),
         (lambda d: d.pop("version"), "se esperaban"),
         (lambda d: d["files"][0].update(size=-1), "entero no negativo"),
         (lambda d: d["files"][0].update(sha256=SHA_A.upper()), "hexadecimal"),
