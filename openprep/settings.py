@@ -158,6 +158,14 @@ STATIC_ROOT = os.environ.get("OPENPREP_STATIC_ROOT") or None
 # WhiteNoise finds the apps' static files itself: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
 
+# Publication: where cortes are built, the key that signs them and the identity
+# (principal) under which difusores verify them with ssh-keygen -Y verify.
+OPENPREP_PUBLICACION = Path(os.environ.get("OPENPREP_PUBLICACION", DATA_DIR / "publicacion"))
+OPENPREP_LLAVE_CORTE = Path(
+    os.environ.get("OPENPREP_LLAVE_CORTE", DATA_DIR / "llaves" / "corte_ed25519")
+)
+OPENPREP_FIRMANTE = os.environ.get("OPENPREP_FIRMANTE", "prep@openprep")
+
 # Election night limits (each can be set from the environment).
 # An acta image larger than this is refused before it is decoded (bytes) …
 OPENPREP_IMAGEN_MAX_BYTES = _env_int("OPENPREP_IMAGEN_MAX_BYTES", 15 * 1024 * 1024)

@@ -68,13 +68,9 @@ class Latest:
         return (json.dumps(document, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
-def read_latest(publicacion: Path) -> Latest | None:
-    """The current corte, or None before the first one."""
-    path = publicacion / LATEST
-    if not path.exists():
-        return None
+def parse_latest(data: bytes, *, where: str) -> Latest:
     try:
-        document = json.loads(path.read_bytes())
+        document = json.loads(data)
         return Latest(
             corte=str(document["corte"]).removeprefix(f"{CORTES}/"),
             numero=int(document["numero"]),
@@ -83,9 +79,17 @@ def read_latest(publicacion: Path) -> Latest | None:
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise PublicationError(
-            f"{path} no se puede leer ({exc}).",
+            f"{where} no se puede leer ({exc}).",
             hint="latest.json solo lo escribe openprep; restaure el de un respaldo.",
         ) from exc
+
+
+def read_latest(publicacion: Path) -> Latest | None:
+    """The current corte, or None before the first one."""
+    path = publicacion / LATEST
+    if not path.exists():
+        return None
+    return parse_latest(path.read_bytes(), where=str(path))
 
 
 def file_sha256(path: Path) -> str:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import tempfile
+import zipfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from openprep.core.audit import AuditReport
+from openprep.core.columnar import audit_file
+from openprep.core.errors import UserError
 from openprep.core.manifest import MANIFEST_NAME, ManifestError, parse_manifest
+from openprep.core.rules import Participacion, RuleSettings
 from openprep.publish import signing
 from openprep.publish.folder import CORTES, file_sha256, read_latest
 
@@ -92,3 +98,36 @@ def check_publication(publicacion: Path) -> list[CorteCheck]:
             ),
         )
     return list(reversed(checks))
+
+
+def audit_downloads(
+    folder: Path, *, settings: RuleSettings
+) -> list[tuple[str, AuditReport | UserError]]:
+    """Audit the PREP database in every download zip of a corte with the core's rules.
+
+    The participation rule follows the manifest (``final``): during operation it leaves
+    casillas especiales out (DOMAIN.md §5).
+    """
+    manifest = parse_manifest((folder / MANIFEST_NAME).read_bytes())
+    settings = replace(
+        settings, participacion=Participacion.FINAL if manifest.final else Participacion.OPERACION
+    )
+    results: list[tuple[str, AuditReport | UserError]] = []
+    with tempfile.TemporaryDirectory(prefix="openprep-verify-") as scratch:
+        for entry in manifest.files:
+            if not entry.path.endswith(".zip"):
+                continue
+            try:
+                with zipfile.ZipFile(folder / entry.path) as archive:
+                    names = [n for n in archive.namelist() if n.endswith(".csv") and "_PREP_" in n]
+                    for name in names:
+                        path = Path(archive.extract(name, Path(scratch) / entry.path))
+                        report = audit_file(path, settings=settings)
+                        results.append((f"{entry.path}:{name}", report))
+            except (zipfile.BadZipFile, OSError) as exc:
+                results.append(
+                    (entry.path, UserError(f"{entry.path}: no es un zip legible ({exc}).")),
+                )
+            except UserError as exc:
+                results.append((entry.path, exc))
+    return results
