@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 
-from openprep.catalog.models import Eleccion, Proceso
+from openprep.catalog.models import ActaEsperada, Eleccion, Proceso
 from openprep.catalog.services import zona_horaria
 from openprep.core.errors import UserError
 from openprep.core.model import format_corte
+from openprep.core.rules import Participacion
 from openprep.intake.models import Acta, Estado, Imagen
+from openprep.publish import signing
 from openprep.publish.corte import rule_settings_de
 from openprep.publish.download import write_download
 from openprep.publish.folder import Latest, build_corte, publish_image
@@ -37,6 +40,14 @@ class SigningKey:
 
     path: Path
     principal: str
+
+
+def signing_key() -> SigningKey:
+    """The configured signing key, created on first use (its public half goes on the site)."""
+    key = SigningKey(path=Path(settings.OPENPREP_LLAVE_CORTE), principal=settings.OPENPREP_FIRMANTE)
+    if not key.path.exists():
+        signing.generate_key(key.path, principal=key.principal)
+    return key
 
 
 @contextmanager
@@ -72,8 +83,21 @@ def publish_images(publicacion: Path, *, hasta: datetime) -> int:
     return published
 
 
-def build(publicacion: Path, *, hasta: datetime, key: SigningKey) -> Latest:
-    """Build, sign and publish the corte at ``hasta`` for every election of the process."""
+def every_expected_acta_verified() -> bool:
+    """Publication may end early once every expected acta is in (DOMAIN.md §6)."""
+    expected = ActaEsperada.objects.count()
+    verified = Acta.objects.filter(esperada__isnull=False, estado=Estado.VERIFICADA).count()
+    return expected > 0 and verified >= expected
+
+
+def build(
+    publicacion: Path, *, hasta: datetime, key: SigningKey, final: bool | None = None
+) -> Latest:
+    """Build, sign and publish the corte at ``hasta`` for every election of the process.
+
+    ``final`` marks the last corte (participation then counts casillas especiales); by
+    default a corte is final from the configured end of publication on.
+    """
     elecciones = list(Eleccion.objects.select_related("proceso").order_by("id"))
     if not elecciones:
         raise CorteError(
@@ -82,7 +106,9 @@ def build(publicacion: Path, *, hasta: datetime, key: SigningKey) -> Latest:
         )
     tz = zona_horaria(elecciones[0].zona_horaria)
     proceso: Proceso | None = elecciones[0].proceso
-    final = proceso is not None and hasta >= proceso.fin_publicacion
+    if final is None:
+        final = proceso is not None and hasta >= proceso.fin_publicacion
+    participacion = Participacion.FINAL if final else Participacion.OPERACION
 
     def write_files(folder: Path) -> None:
         descargas = folder / DESCARGAS
@@ -93,7 +119,9 @@ def build(publicacion: Path, *, hasta: datetime, key: SigningKey) -> Latest:
                     eleccion,
                     hasta=hasta,
                     folder=descargas,
-                    settings=rule_settings_de(eleccion, hasta=hasta),
+                    settings=replace(
+                        rule_settings_de(eleccion, hasta=hasta), participacion=participacion
+                    ),
                 )
         publish_images(publicacion, hasta=hasta)
 

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
+from openprep.capture.services import campos_del_acta, capturar, verificar
 from openprep.catalog.services import ActaEsperadaSpec, importar_eleccion
 from openprep.core import model as core
+from openprep.intake.models import Estado
+from openprep.intake.services import digitalizar, registrar_acopio
 
 REFERENCE = (
     Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "QROO_DIP_LOC_2019.csv"
@@ -69,3 +74,38 @@ def system_checks(django_test_environment):
     """Refuse to test a project that would refuse to start, as Django's own runner does
     (e.g. a view without an access policy: openprep.E001)."""
     call_command("check", stdout=io.StringIO())
+
+
+@pytest.fixture
+def acta_verificada(settings, tmp_path):
+    """A function that takes an expected acta through acopio, digitalización (with the
+    given image bytes) and two agreeing captures (all fields 7), a minute ago."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return _acta_verificada
+
+
+def _acta_verificada(esperada, *, image: bytes):
+    people = [get_user_model().objects.get_or_create(username=n)[0] for n in ("a", "b", "c", "v")]
+    ahora = timezone.now() - timedelta(minutes=1)
+    clave = esperada.clave_acta
+    acta = registrar_acopio(
+        eleccion=esperada.eleccion, clave_acta=clave, usuario=people[0], catd="C1", cuando=ahora
+    )
+    digitalizar(
+        eleccion=esperada.eleccion,
+        clave_acta=clave,
+        usuario=people[0],
+        catd="C1",
+        cuando=ahora,
+        origen="CATD",
+        digitalizacion="ESCANER",
+        tipo_documento="ACTA PREP",
+        contenido=image,
+    )
+    valores = {c: "7" for c in campos_del_acta(acta)}
+    for person in people[1:3]:
+        capturar(acta=acta, usuario=person, valores=valores, cuando=ahora)
+    acta.refresh_from_db()
+    if acta.estado != Estado.VERIFICADA:
+        verificar(acta=acta, usuario=people[3], cuando=ahora)
+    return acta

@@ -13,16 +13,14 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from openprep.capture.services import campos_del_acta, capturar, verificar
 from openprep.catalog.models import ActaEsperada
 from openprep.catalog.package import leer_paquete
 from openprep.catalog.services import importar_paquete
-from openprep.intake.models import Estado
-from openprep.intake.services import digitalizar, registrar_acopio
+from openprep.publish.builder import build, signing_key
+from openprep.publish.folder import PublicationError
 
 DOCS_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "ejemplo-paquete"
 
@@ -43,34 +41,6 @@ def catalogo(db):
     return paquete.proceso
 
 
-def verified_acta(esperada: ActaEsperada, *, image: bytes):
-    """An acta taken through acopio, digitalización and two agreeing captures."""
-    people = [get_user_model().objects.get_or_create(username=n)[0] for n in ("a", "b", "c", "v")]
-    ahora = timezone.now() - timedelta(minutes=1)
-    clave = esperada.clave_acta
-    acta = registrar_acopio(
-        eleccion=esperada.eleccion, clave_acta=clave, usuario=people[0], catd="C1", cuando=ahora
-    )
-    digitalizar(
-        eleccion=esperada.eleccion,
-        clave_acta=clave,
-        usuario=people[0],
-        catd="C1",
-        cuando=ahora,
-        origen="CATD",
-        digitalizacion="ESCANER",
-        tipo_documento="ACTA PREP",
-        contenido=image,
-    )
-    valores = {c: "7" for c in campos_del_acta(acta)}
-    for person in people[1:3]:
-        capturar(acta=acta, usuario=person, valores=valores, cuando=ahora)
-    acta.refresh_from_db()
-    if acta.estado != Estado.VERIFICADA:
-        verificar(acta=acta, usuario=people[3], cuando=ahora)
-    return acta
-
-
 def run(*args) -> tuple[int, str]:
     out = StringIO()
     try:
@@ -80,10 +50,11 @@ def run(*args) -> tuple[int, str]:
     return 0, out.getvalue()
 
 
-def test_a_corte_is_built_signed_and_verified(publicacion, catalogo):
+def test_a_corte_is_built_signed_and_verified(publicacion, catalogo, acta_verificada):
     for i, esperada in enumerate(ActaEsperada.objects.order_by("id")[:3]):
-        verified_acta(esperada, image=f"acta {i}".encode())
-    assert run("corte", "build")[0] == 0
+        acta_verificada(esperada, image=f"acta {i}".encode())
+    code, output = run("corte", "build")
+    assert code == 0, output
     code, output = run("corte", "build")
     assert code == 2 and "ya está publicado" in output  # the same second: cortes never change
     time.sleep(1.05)
@@ -99,8 +70,8 @@ def test_a_corte_is_built_signed_and_verified(publicacion, catalogo):
     assert len(images) == 3
 
 
-def test_verify_fails_on_a_tampered_database(publicacion, catalogo):
-    verified_acta(ActaEsperada.objects.order_by("id").first(), image=b"acta")
+def test_verify_fails_on_a_tampered_database(publicacion, catalogo, acta_verificada):
+    acta_verificada(ActaEsperada.objects.order_by("id").first(), image=b"acta")
     run("corte", "build")
     latest = json.loads((publicacion / "latest.json").read_text())
     archive = next((publicacion / latest["corte"] / "descargas").glob("*DIP.zip"))
@@ -130,8 +101,10 @@ def served(publicacion):
     server.shutdown()
 
 
-def test_verify_reads_a_publication_over_http_and_walks_the_chain(publicacion, catalogo, served):
-    verified_acta(ActaEsperada.objects.order_by("id").first(), image=b"acta")
+def test_verify_reads_a_publication_over_http_and_walks_the_chain(
+    publicacion, catalogo, served, acta_verificada
+):
+    acta_verificada(ActaEsperada.objects.order_by("id").first(), image=b"acta")
     run("corte", "build")
     time.sleep(1.05)
     run("corte", "build")
@@ -141,3 +114,10 @@ def test_verify_reads_a_publication_over_http_and_walks_the_chain(publicacion, c
     (first / "manifest.json").write_bytes((first / "manifest.json").read_bytes() + b" ")
     code, output = run("verify", served)
     assert code == 1 and "la cadena se rompe" in output
+
+
+def test_a_corte_time_is_published_once(publicacion, catalogo):
+    hasta = timezone.now()
+    build(publicacion, hasta=hasta, key=signing_key())
+    with pytest.raises(PublicationError, match="ya está publicado"):
+        build(publicacion, hasta=hasta, key=signing_key())

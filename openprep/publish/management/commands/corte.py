@@ -10,13 +10,7 @@ from django.utils import timezone
 
 from openprep.commands import OpenprepCommand
 from openprep.publish import signing
-from openprep.publish.builder import SigningKey, build
-
-
-def signing_key() -> SigningKey:
-    return SigningKey(
-        path=Path(settings.OPENPREP_LLAVE_CORTE), principal=settings.OPENPREP_FIRMANTE
-    )
+from openprep.publish.builder import build, signing_key
 
 
 class Command(OpenprepCommand):
@@ -34,17 +28,14 @@ class Command(OpenprepCommand):
         sub.add_parser("llave", help="crea la llave Ed25519 que firma los cortes")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        key = signing_key()
         if options["accion"] == "llave":
-            signing.generate_key(key.path, principal=key.principal)
-            self.stdout.write(f"Llave de firma creada: {key.path}")
-            self.stdout.write(f"Llave pública: {signing.public_key(key.path)}")
+            path = Path(settings.OPENPREP_LLAVE_CORTE)
+            signing.generate_key(path, principal=settings.OPENPREP_FIRMANTE)
+            self.stdout.write(f"Llave de firma creada: {path}")
+            self.stdout.write(f"Llave pública: {signing.public_key(path)}")
             return
-        if not key.path.exists():
-            signing.generate_key(key.path, principal=key.principal)
-            self.stdout.write(f"Se creó la llave de firma de los cortes: {key.path}")
         publicacion = options["publicacion"] or Path(settings.OPENPREP_PUBLICACION)
-        latest = build(publicacion, hasta=timezone.now(), key=key)
+        latest = build(publicacion, hasta=timezone.now(), key=signing_key())
         self.stdout.write(
             f"Corte {latest.numero} publicado ({latest.fecha_hora}): "
             f"{publicacion / 'cortes' / latest.corte}"
