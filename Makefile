@@ -7,9 +7,15 @@ REFERENCE ?= ../shared/reference/QROO_DIP_LOC_2019.csv
 DEMO_OUT ?= build/demo
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install demo test lint check test-core test-sqlite test-postgres bench clean
+.PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench clean
 
 install: $(STAMP)
+
+# Debian packages the tests use for real: Chromium (Playwright drives it), ssh-keygen
+# (corte signatures). Installed only when missing.
+system-packages:
+	@command -v chromium >/dev/null && command -v ssh-keygen >/dev/null || \
+		(apt-get update -q && apt-get install -y -q chromium openssh-client)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,10 +43,10 @@ lint: install
 test-core: install
 	$(BIN)/pytest -q tests/core tests/cli
 
-test-sqlite: install
+test-sqlite: install system-packages
 	$(BIN)/pytest -q tests/apps
 
-test-postgres: install
+test-postgres: install system-packages
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q tests/apps
 
 test: lint test-core test-sqlite test-postgres
