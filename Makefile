@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/lint-imports
 
 # tests/core and tests/cli need no database; tests/apps run on SQLite and on PostgreSQL.
-test-core: install
+test-core: install system-packages
 	$(BIN)/pytest -q tests/core tests/cli
 
 test-sqlite: install system-packages
