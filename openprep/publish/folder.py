@@ -121,6 +121,37 @@ def _write_durably(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+ENTRY_PAGE = """<!doctype html>
+<html lang="es-MX">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>PREP: resultados preliminares</title>
+<script>
+fetch("latest.json", {cache: "no-store"}).then(function (r) { return r.json(); })
+  .then(function (l) { location.replace(l.corte + "/index.html"); });
+</script>
+</head>
+<body>
+<h1>Programa de Resultados Electorales Preliminares</h1>
+<p>Abriendo el corte más reciente…</p>
+<noscript><p>Sin JavaScript: abra <a href="latest.json">latest.json</a>, que nombra la carpeta
+del corte vigente, y luego <code>cortes/&lt;corte&gt;/index.html</code>.</p></noscript>
+</body>
+</html>
+"""
+
+
+def write_entry_page(publicacion: Path) -> None:
+    """The publication's front door, written once: it follows latest.json to the current
+    corte, so latest.json stays the only file that ever changes."""
+    page = publicacion / "index.html"
+    if not page.exists():
+        staged = publicacion / f"{PARTIAL_PREFIX}index.html"
+        _write_durably(staged, ENTRY_PAGE.encode())
+        os.replace(staged, page)
+
+
 def publish_image(publicacion: Path, *, sha256: str, source: Path) -> bool:
     """Copy an acta image once under its hash; False if it was already published."""
     target = publicacion / IMAGENES / sha256
@@ -194,5 +225,6 @@ def build_corte(
     staged = publicacion / f"{PARTIAL_PREFIX}{LATEST}"
     _write_durably(staged, latest.to_bytes())
     os.replace(staged, publicacion / LATEST)
+    write_entry_page(publicacion)
     _fsync(publicacion)
     return latest
