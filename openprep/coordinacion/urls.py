@@ -1,12 +1,13 @@
-"""The coordinator's dashboard and SIN ACTA."""
+"""The coordinator's dashboard, SIN ACTA, and the current PREP database of an election."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from openprep.accounts.models import Rol
-from openprep.accounts.views import VISTAS_TABLERO
+from openprep.coordinacion import views
 
 urlpatterns = [
-    path("coordinacion/", VISTAS_TABLERO[Rol.COORDINADOR], name="coordinacion"),
+    path("coordinacion/", views.tablero, name="coordinacion"),
+    path("coordinacion/sin-acta/", views.sin_acta, name="coordinacion_sin_acta"),
+    path("coordinacion/base/<str:clave_eleccion>.csv", views.base_csv, name="coordinacion_base"),
 ]

@@ -7,7 +7,7 @@ FECHA_HORA_VERIFICACION), in catalog order, fuera de catálogo last.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import IO
 
@@ -18,7 +18,7 @@ from openprep.catalog.models import Eleccion
 from openprep.catalog.services import election_of, to_core_casilla, zona_horaria
 from openprep.core import model as core
 from openprep.core.prepdb import write_prepdb
-from openprep.core.rules import Decision, RuleSettings, contabilizar
+from openprep.core.rules import Decision, Participacion, RuleSettings, contabilizar
 from openprep.core.tally import Summary
 from openprep.intake.models import Acta, Estado
 
@@ -97,6 +97,28 @@ class CorteDatabase:
     corte: str
     actas: int
     summary: dict[str, str]
+
+
+def rule_settings_de(eleccion: Eleccion, *, hasta: datetime) -> RuleSettings:
+    """The rule settings of an election's process for a corte at ``hasta``.
+
+    Participation counts casillas especiales only from the end of the publication on
+    (DOMAIN.md §5: operation versus final corte). A replayed election has no process:
+    the defaults.
+    """
+    proceso = eleccion.proceso
+    if proceso is None:
+        return RuleSettings()
+    participacion = (
+        Participacion.FINAL if hasta >= proceso.fin_publicacion else Participacion.OPERACION
+    )
+    return replace(proceso.rule_settings(), participacion=participacion)
+
+
+def nombre_base(eleccion: Eleccion) -> str:
+    """The file name of an election's PREP database: ``<CLAVE_ELECCION>.csv``, or its name."""
+    nombre = eleccion.clave or eleccion.nombre
+    return nombre.replace("/", "-").replace("\\", "-") + ".csv"
 
 
 def verified_actas(eleccion: Eleccion, *, hasta: datetime) -> Iterator[Acta]:
