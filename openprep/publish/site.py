@@ -1,0 +1,266 @@
+"""The public results site of a corte: static HTML, JSON, CSS and a little JavaScript.
+
+:func:`write_site` writes into the corte folder (``<publicación>/cortes/<id>/``)::
+
+    index.html                 the elections, each with its summary
+    observaciones.html         actas per observation, per election and territory
+    descargas.html             the zips with size and SHA-256; how to check hashes and signature
+    datos.json                 the corte and every election's summary
+    recursos/sitio.css, sitio.js
+    <CLAVE>/index.html         summary, votes (table and chart), progress, territories
+    <CLAVE>/datos.json         the same figures for programs
+    <CLAVE>/secciones.json     which page holds each sección (the JS search loads it)
+    <CLAVE>/<nivel>-<id>.html  a distrito or municipio: figures, votes, secciones, actas
+    <CLAVE>/<nivel>-<id>-<n>.html   its actas, part n, when one page would pass the limit
+    <CLAVE>/<nivel>-<id>.json  its figures and every sección's
+    <CLAVE>/fuera-de-catalogo.html  actas that match no expected acta, if any
+
+Acta images live outside the corte at ``<publicación>/imagenes/<sha256>``. Every link is
+relative and no page busts frames, so the site embeds unchanged in an iframe. Numbers are
+the database's strings: percentages come from the core's ``truncated_percentage``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.template import Context, Engine
+
+from openprep.core.errors import UserError
+from openprep.core.model import ActaRecord, Casilla, Election, parse_corte
+from openprep.core.rules import Decision, Participacion, RuleSettings
+from openprep.core.tally import SUMMARY_FIELDS
+from openprep.publish import site_pool
+from openprep.publish.site_data import agrupar
+from openprep.publish.site_eleccion import Plan, escribir_eleccion
+from openprep.publish.site_pages import Hecho, escribir_territorio
+
+SITE_DIR = Path(__file__).resolve().parent.parent / "site"
+ASSETS = ("sitio.css", "sitio.js")
+RESERVED = {"recursos", "descargas", "imagenes", "cortes"}
+_CLAVE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+_AMBITOS = ("entidad", "distrito", "municipio")
+
+
+class SiteError(UserError):
+    """Data the public site cannot be written from."""
+
+
+@dataclass(frozen=True)
+class SiteElection:
+    clave: str
+    nombre: str
+    ambito: str
+    election: Election
+    summary: Mapping[str, str]
+    rows: Sequence[tuple[ActaRecord, Decision]]
+    download: str
+    download_size: int
+    download_sha256: str
+    esperadas: Sequence[Casilla] = ()
+    """The casilla of every expected acta: gives each territory its ACTAS_ESPERADAS."""
+    settings: RuleSettings | None = None
+    """Observation labels and participation rule; by default the reference labels and
+    the participation of the corte (final or in operation)."""
+
+
+@dataclass(frozen=True)
+class SiteCorte:
+    instituto: str
+    entidad: str
+    numero: int
+    fecha_hora: str
+    final: bool
+    elections: Sequence[SiteElection]
+    public_key: str
+    principal: str
+    history: Sequence[tuple[str, str, int, int]]
+
+
+@dataclass
+class Pagina:
+    """Renders templates and collects the files written."""
+
+    folder: Path
+    corte: SiteCorte
+    engine: Engine
+    written: list[Path]
+
+    def base(self, *, raiz: str, actual: str) -> dict[str, object]:
+        corte = self.corte
+        try:
+            iso = parse_corte(corte.fecha_hora)[0].isoformat()
+        except ValueError:
+            iso = ""
+        return {
+            "raiz": raiz,
+            "corte": corte,
+            "iso": iso,
+            "actual": actual,
+            "nav": [{"clave": e.clave, "nombre": e.nombre} for e in corte.elections],
+        }
+
+    def render(self, relative: str, template: str, context: dict[str, object]) -> str:
+        ctx = self.base(raiz="../" * relative.count("/"), actual=str(context.get("actual", "")))
+        ctx.update(context)
+        return self.engine.get_template(f"site/{template}").render(Context(ctx))
+
+    def html(self, relative: str, template: str, context: dict[str, object]) -> None:
+        self.text(relative, self.render(relative, template, context))
+
+    def text(self, relative: str, text: str) -> None:
+        path = self.folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        self.written.append(path)
+
+    def json(self, relative: str, document: object) -> None:
+        self.text(relative, json.dumps(document, ensure_ascii=False, separators=(",", ":")))
+
+
+def _check(corte: SiteCorte) -> None:
+    """Refuse, before writing anything, data that would give broken or unsafe pages."""
+    seen: set[str] = set()
+    for e in corte.elections:
+        where = f"elección {e.clave!r}"
+        if not _CLAVE_RE.fullmatch(e.clave) or e.clave.lower() in RESERVED:
+            raise SiteError(
+                "la clave no sirve como nombre de carpeta del sitio.",
+                where=where,
+                hint="Use letras, dígitos, «_» o «-» (hasta 40), sin nombres reservados "
+                f"({', '.join(sorted(RESERVED))}).",
+            )
+        if e.clave.lower() in seen:
+            raise SiteError(
+                "la clave está repetida.", where=where, hint="Cada elección necesita su clave."
+            )
+        seen.add(e.clave.lower())
+        if e.ambito not in _AMBITOS:
+            raise SiteError(
+                f"ámbito {e.ambito!r} desconocido.", where=where, hint=f"Use {', '.join(_AMBITOS)}."
+            )
+        missing = [f for f in SUMMARY_FIELDS if f not in e.summary]
+        if missing:
+            raise SiteError(f"al resumen le faltan {', '.join(missing)}.", where=where)
+        if "/" in e.download or "\\" in e.download or e.download in ("", ".", ".."):
+            raise SiteError(
+                f"el nombre de la descarga {e.download!r} no es un nombre de archivo.", where=where
+            )
+        for acta, _ in e.rows:
+            if acta.sha and not _SHA_RE.fullmatch(acta.sha):
+                raise SiteError(
+                    f"el SHA {acta.sha!r} no es un SHA-256 en hexadecimal.",
+                    where=f"{where}, acta {acta.clave_acta}",
+                    hint="Corrija el registro de la imagen del acta antes de publicar.",
+                )
+
+
+def write_site(folder: Path, corte: SiteCorte) -> list[Path]:
+    """Write the site of ``corte`` into ``folder`` (the corte folder); return the files written.
+
+    Nothing is written when the data is refused (:class:`SiteError`).
+    """
+    _check(corte)
+    engine = Engine(dirs=[str(SITE_DIR / "templates")], autoescape=True)
+    pagina = Pagina(folder=folder, corte=corte, engine=engine, written=[])
+    (folder / "recursos").mkdir(parents=True, exist_ok=True)
+    for asset in ASSETS:
+        target = folder / "recursos" / asset
+        shutil.copyfile(SITE_DIR / "assets" / asset, target)
+        pagina.written.append(target)
+    planes = [
+        Plan(
+            e=e,
+            settings=e.settings
+            or RuleSettings(
+                participacion=Participacion.FINAL if corte.final else Participacion.OPERACION
+            ),
+            grupos=agrupar(
+                election=e.election, ambito=e.ambito, rows=e.rows, esperadas=e.esperadas
+            ),
+        )
+        for e in corte.elections
+    ]
+    # Largest territories first: the workers finish together.
+    jobs = sorted(
+        ((i, j) for i, plan in enumerate(planes) for j in range(len(plan.grupos.territorios))),
+        key=lambda job: -len(planes[job[0]].grupos.territorios[job[1]].actas),
+    )
+    hechos = site_pool.run(
+        lambda job: _territorio(pagina, planes, job),
+        jobs,
+        actas=sum(len(e.rows) for e in corte.elections),
+    )
+    by_job = dict(zip(jobs, hechos, strict=True))
+    estadisticas = []
+    for i, plan in enumerate(planes):
+        territorios = [by_job[(i, j)] for j in range(len(plan.grupos.territorios))]
+        for hecho in territorios:
+            pagina.written.extend(hecho.paths)
+        estadisticas.append(escribir_eleccion(pagina, plan, territorios))
+    _write_root(pagina, planes, estadisticas)
+    return pagina.written
+
+
+def _territorio(pagina: Pagina, planes: Sequence[Plan], job: tuple[int, int]) -> Hecho:
+    plan = planes[job[0]]
+    territorios = plan.grupos.territorios
+    j = job[1]
+    return escribir_territorio(
+        Pagina(folder=pagina.folder, corte=pagina.corte, engine=pagina.engine, written=[]),
+        plan.e,
+        territorios[j],
+        settings=plan.settings,
+        vecinos=(
+            territorios[j - 1] if j else None,
+            territorios[j + 1] if j + 1 < len(territorios) else None,
+        ),
+        con_esperadas=bool(plan.e.esperadas),
+    )
+
+
+def _write_root(pagina: Pagina, planes: Sequence[Plan], estadisticas: list[dict]) -> None:
+    corte = pagina.corte
+    resumenes = [
+        {"clave": p.e.clave, "nombre": p.e.nombre, "resumen": dict(p.e.summary)} for p in planes
+    ]
+    pagina.html(
+        "index.html",
+        "index.html",
+        {"titulo": "Resultados", "actual": "inicio", "elecciones": resumenes},
+    )
+    pagina.html(
+        "observaciones.html",
+        "observaciones.html",
+        {
+            "titulo": "Observaciones de las actas",
+            "actual": "observaciones",
+            "elecciones": estadisticas,
+        },
+    )
+    pagina.html(
+        "descargas.html",
+        "descargas.html",
+        {"titulo": "Descargas y verificación", "actual": "descargas"},
+    )
+    pagina.json(
+        "datos.json",
+        {
+            "instituto": corte.instituto,
+            "entidad": corte.entidad,
+            "corte": {"numero": corte.numero, "fecha_hora": corte.fecha_hora, "final": corte.final},
+            "elecciones": [
+                {**r, "pagina": f"{r['clave']}/index.html", "datos": f"{r['clave']}/datos.json"}
+                for r in resumenes
+            ],
+        },
+    )
+
+
+__all__ = ["SiteCorte", "SiteElection", "SiteError", "write_site"]

@@ -1,0 +1,233 @@
+"""A territory's pages: figures, votes, secciones and every acta, each page under the limit.
+
+A national distrito's actas (about 600) fit its page; a large municipio's may not (some
+hold 2,500 casillas). The page is rendered whole and measured; when it passes
+:data:`PAGE_BUDGET` bytes its actas move, whole secciones at a time, to numbered pages of
+at most :data:`ROWS_PER_PART` bytes of rows each, and the secciones table links every
+sección to the page that holds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.utils.safestring import mark_safe
+
+from openprep.core.rules import Observacion, RuleSettings
+from openprep.core.tally import SUMMARY_FIELDS, TerritoryTally
+from openprep.publish import site_html as h
+from openprep.publish.site_data import (
+    Row,
+    Territorio,
+    figuras,
+    observaciones,
+    rangos,
+    tally_secciones,
+    votos_con_porcentaje,
+)
+
+if TYPE_CHECKING:
+    from openprep.publish.site import Pagina, SiteElection
+
+PAGE_LIMIT = 500_000
+PAGE_BUDGET = 470_000
+ROWS_PER_PART = 400_000
+IMAGENES = "../../../imagenes/"
+"""From a page in ``<corte>/<CLAVE>/`` to ``<publicación>/imagenes/``."""
+
+Grupo = tuple[int, str]
+
+
+def _grupos(rows: list[Row], settings: RuleSettings, *, width: int, ancla: bool) -> list[Grupo]:
+    """The actas as one ``<tbody>`` per sección: (sección, HTML)."""
+    labels = settings.labels
+    result = []
+    for seccion, members in groupby(rows, key=lambda r: r[0].casilla.seccion):
+        filas = [h.fila_acta(a, d, labels=labels, imagenes=IMAGENES) for a, d in members]
+        result.append((seccion, h.grupo_seccion(seccion, filas, width=width, ancla=ancla)))
+    return result
+
+
+def _partes(grupos: list[Grupo]) -> list[list[Grupo]]:
+    partes: list[list[Grupo]] = [[]]
+    size = 0
+    for grupo in grupos:
+        if partes[-1] and size + len(grupo[1]) > ROWS_PER_PART:
+            partes.append([])
+            size = 0
+        partes[-1].append(grupo)
+        size += len(grupo[1])
+    return partes
+
+
+def _vecino(t: Territorio | None) -> dict[str, str] | None:
+    return None if t is None else {"titulo": t.titulo, "pagina": f"{t.slug}.html"}
+
+
+@dataclass(frozen=True)
+class Hecho:
+    """What the election page needs of a written territory (small: it may cross processes)."""
+
+    paths: list[Path]
+    tally: TerritoryTally
+    paginas: list[dict[str, Any]]
+    """Which page holds which secciones, as ``[first, last]`` runs (for ``secciones.json``)."""
+    observaciones: dict[Observacion | None, int]
+
+
+def escribir_territorio(
+    pagina: Pagina,
+    e: SiteElection,
+    t: Territorio,
+    *,
+    settings: RuleSettings,
+    vecinos: tuple[Territorio | None, Territorio | None],
+    con_esperadas: bool,
+) -> Hecho:
+    """Tally the territory's secciones, write its pages and JSON."""
+    election = e.election
+    tally_secciones(t, election=election)
+    assert t.tally is not None
+    width = h.ancho_tabla(election)
+    participacion = settings.participacion
+    grupos = _grupos(t.ordinarias(), settings, width=width, ancla=True)
+    especiales = _grupos(t.especiales(), settings, width=width, ancla=False)
+    main = f"{t.slug}.html"
+    relative = f"{e.clave}/{main}"
+    titulo = f"{e.nombre}: {t.titulo}"
+    votos = votos_con_porcentaje(t.tally, election=election)
+    fields = figuras(t.tally, participacion=participacion)
+    sec_fields = {s: figuras(tt, participacion=participacion) for s, tt in t.secciones.items()}
+    context: dict[str, Any] = {
+        "titulo": titulo,
+        "actual": e.clave,
+        "e": e,
+        "t": t,
+        "resumen": fields,
+        "con_esperadas": con_esperadas,
+        "votos": [
+            {"nombre": h.nombre_corto(c), "clave": c, "tipo": h.KIND_NAMES[k]}
+            | {"votos": v, "porcentaje": p}
+            for c, k, v, p in votos
+        ],
+        "total_votos": str(t.tally.total_votos),
+        "barras": mark_safe(h.grafica_barras(votos, titulo=f"Votos, {titulo}")),
+        "especiales": mark_safe(
+            h.tabla_actas(
+                election,
+                [g for _, g in especiales],
+                ident="especiales-tabla",
+                caption=f"Actas de casillas especiales, {t.titulo}",
+            )
+        )
+        if especiales
+        else "",
+        "anterior": _vecino(vecinos[0]),
+        "siguiente": _vecino(vecinos[1]),
+    }
+
+    def main_page(partes: list[tuple[str, list[Grupo]]]) -> tuple[str, dict[int, str]]:
+        donde = {s: f"{'' if p == main else p}#s{s}" for p, gs in partes for s, _ in gs}
+        for s, _ in especiales:
+            donde.setdefault(s, "#especiales")
+        unica = partes[0][0] == main
+        context["secciones"] = mark_safe(
+            h.filas_secciones(
+                [(s, f, donde.get(s, "")) for s, f in sec_fields.items()],
+                con_esperadas=con_esperadas,
+            )
+        )
+        context["tabla"] = (
+            mark_safe(
+                h.tabla_actas(
+                    election, [g for _, g in grupos], ident="actas", caption=f"Actas de {t.titulo}"
+                )
+            )
+            if unica and grupos
+            else ""
+        )
+        context["partes"] = (
+            []
+            if unica
+            else [{"pagina": p, "desde": gs[0][0], "hasta": gs[-1][0]} for p, gs in partes]
+        )
+        return pagina.render(relative, "territorio.html", context), donde
+
+    partes = [(main, grupos)]
+    text, donde = main_page(partes)
+    if len(text.encode()) > PAGE_BUDGET:
+        partes = [(f"{t.slug}-{n}.html", p) for n, p in enumerate(_partes(grupos), start=1)]
+        text, donde = main_page(partes)
+        for n, (archivo, gs) in enumerate(partes, start=1):
+            _parte(pagina, e, t, archivo, gs, n=n, de=len(partes))
+    pagina.text(relative, text)
+    columnas = [*election.columns, "NO_REGISTRADOS", "NULOS"]
+    pagina.json(
+        f"{e.clave}/{t.slug}.json",
+        {
+            "clave": e.clave,
+            "territorio": {"nivel": t.nivel.value, "id": t.id, "nombre": t.nombre},
+            "corte": pagina.corte.fecha_hora,
+            "resumen": fields,
+            "columnas": columnas,
+            "votos": [v for _, _, v, _ in votos],
+            "campos_seccion": ["SECCION", "PAGINA", *SUMMARY_FIELDS, *columnas],
+            "secciones": [
+                [
+                    str(s),
+                    donde.get(s, ""),
+                    *sec_fields[s].values(),
+                    *map(str, tt.votos),
+                    str(tt.no_registrados),
+                    str(tt.nulos),
+                ]
+                for s, tt in t.secciones.items()
+            ],
+        },
+    )
+    pages: dict[str, list[int]] = {}
+    for s in t.secciones:
+        target = donde.get(s, "")
+        file = target.split("#")[0] or main
+        pages.setdefault(file, []).append(s)
+    return Hecho(
+        paths=pagina.written,
+        tally=t.tally,
+        paginas=[{"pagina": p, "rangos": rangos(ss)} for p, ss in pages.items()],
+        observaciones=observaciones(t.actas),
+    )
+
+
+def _parte(
+    pagina: Pagina,
+    e: SiteElection,
+    t: Territorio,
+    archivo: str,
+    gs: list[Grupo],
+    *,
+    n: int,
+    de: int,
+) -> None:
+    pagina.html(
+        f"{e.clave}/{archivo}",
+        "actas.html",
+        {
+            "titulo": f"{e.nombre}: {t.titulo}, actas (parte {n} de {de})",
+            "actual": e.clave,
+            "e": e,
+            "territorio": {"titulo": t.titulo, "pagina": f"{t.slug}.html"},
+            "encabezado": f"{t.titulo}: actas, parte {n} de {de}",
+            "filtro": True,
+            "tabla": mark_safe(
+                h.tabla_actas(
+                    e.election,
+                    [g for _, g in gs],
+                    ident="actas",
+                    caption=f"Actas de {t.titulo}, secciones {gs[0][0]} a {gs[-1][0]}",
+                )
+            ),
+        },
+    )

@@ -1,0 +1,1 @@
+"""Templates and assets of the public results site (not a Django app: see openprep.publish.site)."""
