@@ -7,6 +7,7 @@ aside and then swapped in.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -16,18 +17,28 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
-from openprep.catalog.models import ActaEsperada, Eleccion, Proceso
-from openprep.catalog.services import zona_horaria
+from openprep.catalog.models import ActaEsperada, Ambito, Casilla, Eleccion, Proceso
+from openprep.catalog.services import to_core_casilla, zona_horaria
 from openprep.core.errors import UserError
 from openprep.core.model import format_corte
 from openprep.core.rules import Participacion
 from openprep.intake.models import Acta, Estado, Imagen
 from openprep.publish import signing
-from openprep.publish.corte import rule_settings_de
-from openprep.publish.download import write_download
-from openprep.publish.folder import Latest, build_corte, publish_image
+from openprep.publish.corte import decide_corte, rule_settings_de
+from openprep.publish.download import election_key, write_download
+from openprep.publish.folder import (
+    CORTES,
+    Latest,
+    build_corte,
+    file_sha256,
+    publish_image,
+    read_latest,
+)
+from openprep.publish.site import SiteCorte, SiteElection, write_site
 
 DESCARGAS = "descargas"
+AVANCE = "avance.json"
+"""Each corte's progress and every earlier one's: the site's progress chart."""
 
 
 class CorteError(UserError):
@@ -90,6 +101,42 @@ def every_expected_acta_verified() -> bool:
     return expected > 0 and verified >= expected
 
 
+def _site_election(
+    eleccion: Eleccion, *, hasta: datetime, folder: Path, participacion: Participacion
+) -> SiteElection:
+    """Decide one election, write its download, and describe it for the site."""
+    settings = replace(rule_settings_de(eleccion, hasta=hasta), participacion=participacion)
+    decided = decide_corte(eleccion, hasta=hasta, settings=settings)
+    download = write_download(
+        eleccion, hasta=hasta, folder=folder, settings=settings, decided=decided
+    )
+    casillas = Casilla.objects.filter(actas_esperadas__eleccion=eleccion).order_by(
+        "actas_esperadas__orden"
+    )
+    return SiteElection(
+        clave=election_key(eleccion),
+        nombre=eleccion.nombre,
+        ambito=eleccion.ambito or Ambito.DISTRITO,
+        election=decided.election,
+        summary=decided.summary,
+        rows=decided.rows,
+        download=download.path.name,
+        download_size=download.path.stat().st_size,
+        download_sha256=file_sha256(download.path),
+        esperadas=[to_core_casilla(c) for c in casillas.iterator(chunk_size=5000)],
+        settings=settings,
+    )
+
+
+def _history(publicacion: Path) -> list[tuple[str, str, int, int]]:
+    """The progress of earlier cortes, as the latest one recorded it."""
+    latest = read_latest(publicacion)
+    if latest is None:
+        return []
+    path = publicacion / CORTES / latest.corte / AVANCE
+    return [tuple(item) for item in json.loads(path.read_text())] if path.exists() else []
+
+
 def build(
     publicacion: Path, *, hasta: datetime, key: SigningKey, final: bool | None = None
 ) -> Latest:
@@ -109,26 +156,45 @@ def build(
     if final is None:
         final = proceso is not None and hasta >= proceso.fin_publicacion
     participacion = Participacion.FINAL if final else Participacion.OPERACION
+    fecha_hora = format_corte(hasta, tz=tz)
 
-    def write_files(folder: Path) -> None:
+    def write_files(folder: Path, numero: int) -> None:
         descargas = folder / DESCARGAS
         descargas.mkdir()
         with consistent_read():
-            for eleccion in elecciones:
-                write_download(
-                    eleccion,
-                    hasta=hasta,
-                    folder=descargas,
-                    settings=replace(
-                        rule_settings_de(eleccion, hasta=hasta), participacion=participacion
-                    ),
-                )
+            elections = [
+                _site_election(e, hasta=hasta, folder=descargas, participacion=participacion)
+                for e in elecciones
+            ]
         publish_images(publicacion, hasta=hasta)
+        history = [
+            *_history(publicacion),
+            *(
+                (e.clave, fecha_hora, int(e.summary["ACTAS_CAPTURADAS"]),
+                 int(e.summary["ACTAS_CONTABILIZADAS"]))
+                for e in elections
+            ),
+        ]  # fmt: skip
+        write_site(
+            folder,
+            SiteCorte(
+                instituto=proceso.instituto if proceso else "",
+                entidad=proceso.entidad if proceso else "",
+                numero=numero,
+                fecha_hora=fecha_hora,
+                final=final,
+                elections=elections,
+                public_key=signing.public_key(key.path),
+                principal=key.principal,
+                history=history,
+            ),
+        )
+        (folder / AVANCE).write_text(json.dumps(history, ensure_ascii=False))
 
     return build_corte(
         publicacion,
         corte_id=corte_id(hasta, tz=tz),
-        fecha_hora=format_corte(hasta, tz=tz),
+        fecha_hora=fecha_hora,
         final=final,
         key=key.path,
         principal=key.principal,

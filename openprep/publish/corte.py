@@ -132,13 +132,21 @@ def verified_actas(eleccion: Eleccion, *, hasta: datetime) -> Iterator[Acta]:
     )
 
 
-def write_corte_database(
-    eleccion: Eleccion, *, hasta: datetime, out: IO[str], settings: RuleSettings
-) -> CorteDatabase:
-    """Write the election's PREP database (reference layout) as of ``hasta``.
+@dataclass(frozen=True, slots=True)
+class DecidedCorte:
+    """One election at one corte: every verified acta decided by the core, and the summary."""
 
-    One transaction gives one consistent read (REPEATABLE READ on PostgreSQL would be
-    stricter; a corte only reads rows that, once verified, never change).
+    election: core.Election
+    corte: str
+    summary: dict[str, str]
+    rows: list[tuple[core.ActaRecord, Decision]]
+
+
+def decide_corte(eleccion: Eleccion, *, hasta: datetime, settings: RuleSettings) -> DecidedCorte:
+    """Read the election's verified actas as of ``hasta`` and decide each with the core.
+
+    One transaction gives one consistent read (the corte builder opens a REPEATABLE READ
+    one around every election; a corte only reads rows that, once verified, never change).
     """
     tz = zona_horaria(eleccion.zona_horaria)
     election = election_of(eleccion)
@@ -151,9 +159,30 @@ def write_corte_database(
             decision = contabilizar(record, election=election, settings=settings)
             summary.add(record, decision)
             decided.append((record, decision))
-    fields = summary.fields(participacion=settings.participacion)
-    corte = core.format_corte(hasta, tz=tz)
-    count = write_prepdb(
-        out, election=election, corte=corte, summary=fields, rows=decided, settings=settings
+    return DecidedCorte(
+        election=election,
+        corte=core.format_corte(hasta, tz=tz),
+        summary=summary.fields(participacion=settings.participacion),
+        rows=decided,
     )
-    return CorteDatabase(corte=corte, actas=count, summary=fields)
+
+
+def write_decided(decided: DecidedCorte, *, out: IO[str], settings: RuleSettings) -> CorteDatabase:
+    """Write a decided corte as the PREP database (reference layout)."""
+    count = write_prepdb(
+        out,
+        election=decided.election,
+        corte=decided.corte,
+        summary=decided.summary,
+        rows=decided.rows,
+        settings=settings,
+    )
+    return CorteDatabase(corte=decided.corte, actas=count, summary=decided.summary)
+
+
+def write_corte_database(
+    eleccion: Eleccion, *, hasta: datetime, out: IO[str], settings: RuleSettings
+) -> CorteDatabase:
+    """Write the election's PREP database (reference layout) as of ``hasta``."""
+    decided = decide_corte(eleccion, hasta=hasta, settings=settings)
+    return write_decided(decided, out=out, settings=settings)

@@ -21,7 +21,7 @@ from openprep.catalog.models import Ambito, Candidatura, Eleccion
 from openprep.catalog.services import zona_horaria
 from openprep.core.model import TipoContendiente
 from openprep.core.rules import Participacion, RuleSettings
-from openprep.publish.corte import CorteDatabase, write_corte_database
+from openprep.publish.corte import CorteDatabase, DecidedCorte, decide_corte, write_decided
 
 TERRITORY_COLUMN = {
     Ambito.DISTRITO: "ID_DISTRITO_LOCAL",
@@ -123,9 +123,15 @@ def leeme(
 
 
 def write_download(
-    eleccion: Eleccion, *, hasta: datetime, folder: Path, settings: RuleSettings
+    eleccion: Eleccion,
+    *,
+    hasta: datetime,
+    folder: Path,
+    settings: RuleSettings,
+    decided: DecidedCorte | None = None,
 ) -> Download:
-    """Write the election's zip into ``folder`` and return what it holds."""
+    """Write the election's zip into ``folder`` and return what it holds (``decided``: the
+    corte already read and decided, as the corte builder passes it)."""
     tz = zona_horaria(eleccion.zona_horaria)
     local = hasta.astimezone(tz)
     key = election_key(eleccion)
@@ -133,7 +139,9 @@ def write_download(
     database_name = f"{local:%Y%m%d_%H%M}_PREP_{key}.csv"
     candidacies_name = f"{key}_CANDIDATURAS_{year}.csv"
     text = io.StringIO(newline="")
-    database = write_corte_database(eleccion, hasta=hasta, out=text, settings=settings)
+    if decided is None:
+        decided = decide_corte(eleccion, hasta=hasta, settings=settings)
+    database = write_decided(decided, out=text, settings=settings)
     stamp = (local.year, local.month, local.day, local.hour, local.minute, 0)
     path = folder / download_name(eleccion, hasta=hasta)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:

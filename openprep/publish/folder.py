@@ -173,9 +173,9 @@ def build_corte(
     final: bool = False,
     key: Path,
     principal: str,
-    write_files: Callable[[Path], None],
+    write_files: Callable[[Path, int], None],
 ) -> Latest:
-    """Build one corte aside with ``write_files(folder)``, sign it, and swap it in."""
+    """Build one corte aside with ``write_files(folder, numero)``, sign it, and swap it in."""
     cortes = publicacion / CORTES
     cortes.mkdir(parents=True, exist_ok=True)
     for leftover in cortes.glob(f"{PARTIAL_PREFIX}*"):
@@ -189,7 +189,8 @@ def build_corte(
     previous = read_latest(publicacion)
     partial = cortes / f"{PARTIAL_PREFIX}{corte_id}"
     partial.mkdir()
-    write_files(partial)
+    numero = previous.numero + 1 if previous else 1
+    write_files(partial, numero)
     _write_durably(
         partial / signing.ALLOWED_SIGNERS,
         signing.allowed_signers(principal=principal, key=key).encode(),
@@ -202,7 +203,7 @@ def build_corte(
             ManifestFile(path=relative, size=path.stat().st_size, sha256=file_sha256(path))
         )
     manifest = Manifest(
-        corte=previous.numero + 1 if previous else 1,
+        corte=numero,
         fecha_hora=fecha_hora,
         final=final,
         version=__version__,

@@ -68,6 +68,13 @@ def test_a_corte_is_built_signed_and_verified(publicacion, catalogo, acta_verifi
     assert [z.name.split("_PREP_")[1] for z in zips] == ["AYUN.zip", "DIP.zip"]
     images = sorted(p.name for p in (publicacion / "imagenes").iterdir())
     assert len(images) == 3
+    # The site of the corte links every acta to its published image.
+    assert (publicacion / "index.html").exists() and (folder / "index.html").exists()
+    pages = " ".join(p.read_text() for p in (folder / "DIP").glob("distrito-*.html"))
+    pages += " ".join(p.read_text() for p in (folder / "AYUN").glob("municipio-*.html"))
+    assert all(
+        f"../../../imagenes/{sha}" in pages or f"../../imagenes/{sha}" in pages for sha in images
+    )
 
 
 def test_verify_fails_on_a_tampered_database(publicacion, catalogo, acta_verificada):

@@ -32,7 +32,7 @@ def key(tmp_path):
 
 
 def writer(texto: str):
-    def write(folder):
+    def write(folder, numero):
         (folder / "datos").mkdir()
         (folder / "datos" / "base.csv").write_text(texto)
         (folder / "index.html").write_text(f"<p>{texto}</p>")
@@ -108,7 +108,7 @@ SLOW_BUILD = textwrap.dedent(
     from pathlib import Path
     from openprep.publish.folder import build_corte
 
-    def write(folder):
+    def write(folder, numero):
         for i in range(400):
             (folder / f"archivo_{i:03d}.txt").write_text("x" * 2000)
             time.sleep(0.0005)
