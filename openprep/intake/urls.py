@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from openprep.accounts.models import Rol
-from openprep.accounts.views import VISTAS_TABLERO
+from openprep.intake import api, views
 
 urlpatterns = [
-    path("acopio/", VISTAS_TABLERO[Rol.ACOPIADOR], name="acopio"),
-    path("digitalizacion/", VISTAS_TABLERO[Rol.DIGITALIZADOR], name="digitalizacion"),
+    path("acopio/", views.acopio, name="acopio"),
+    path("digitalizacion/", views.digitalizacion, name="digitalizacion"),
+    path("imagenes/<str:sha256>/", views.imagen, name="imagen"),
+    path("api/casilla/v1/actas/", api.actas, name="api_casilla_actas"),
 ]
