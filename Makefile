@@ -7,7 +7,7 @@ REFERENCE ?= ../shared/reference/QROO_DIP_LOC_2019.csv
 DEMO_OUT ?= build/demo
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench clean
+.PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench bench-captures clean
 
 install: $(STAMP)
 
@@ -53,6 +53,10 @@ test: lint test-core test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python benchmarks/bench_audit.py
+
+# Captures accepted per second by `openprep serve` on PostgreSQL (needs PG_URL's server).
+bench-captures: install
+	$(BIN)/python benchmarks/bench_captures.py --configs 4x4,2x8
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
