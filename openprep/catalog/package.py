@@ -2,7 +2,8 @@
 
 The format is documented for the institutes in ``docs/paquete-electoral.md``:
 ``proceso.toml`` (process and rule settings), ``casillas.csv``, ``elecciones.csv`` and
-``contendientes.csv``. :func:`leer_paquete` reads and validates all of it without
+``contendientes.csv``, and optionally ``catd.csv`` and ``operadores.csv`` (CATDs and the
+accounts of a drill). :func:`leer_paquete` reads and validates all of it without
 touching the database and returns a :class:`PaqueteElectoral` (the plan the catalog
 services write), or raises one :class:`PackageError` carrying every problem found, each
 with file, line and column, so an institute fixes its files in one round.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from openprep.catalog.errors import PackageError
 from openprep.catalog.package_ballots import Registro, leer_contendientes
+from openprep.catalog.package_cuentas import leer_catds, leer_operadores, referencias_catd
 from openprep.catalog.package_files import Problemas
 from openprep.catalog.package_proceso import leer_proceso
 from openprep.catalog.package_rows import Casillas, EleccionLeida, leer_casillas, leer_elecciones
@@ -26,8 +28,10 @@ from openprep.catalog.package_spec import (
     ActaEsperadaSpec,
     CandidaturaSpec,
     CasillaSpec,
+    CatdSpec,
     ContendienteSpec,
     EleccionSpec,
+    OperadorSpec,
     PaqueteElectoral,
     ProcesoSpec,
     zona_horaria,
@@ -38,8 +42,10 @@ __all__ = [
     "ActaEsperadaSpec",
     "CandidaturaSpec",
     "CasillaSpec",
+    "CatdSpec",
     "ContendienteSpec",
     "EleccionSpec",
+    "OperadorSpec",
     "PaqueteElectoral",
     "ProcesoSpec",
     "leer_paquete",
@@ -66,6 +72,8 @@ def leer_paquete(directorio: Path) -> PaqueteElectoral:
     contendientes = leer_contendientes(
         directorio, problemas, elecciones=elecciones, casillas=casillas
     )
+    catds = leer_catds(directorio, problemas)
+    operadores = leer_operadores(directorio, problemas)
     if problemas.items:
         raise PackageError(problemas.items)
     assert proceso is not None and elecciones is not None and casillas is not None
@@ -78,6 +86,9 @@ def leer_paquete(directorio: Path) -> PaqueteElectoral:
             _eleccion_spec(e, casillas=casillas, registros=contendientes[e.clave])
             for e in elecciones.filas
         ),
+        catds=tuple((catds or {}).values()),
+        operadores=tuple(operadores),
+        referencias_catd=referencias_catd(catds=catds, casillas=casillas, operadores=operadores),
     )
 
 

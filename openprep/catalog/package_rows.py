@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openprep.accounts.services import CuentaError, normalizar_clave_catd
 from openprep.catalog.package_files import Fila, Problemas, leer_csv, reportado
 from openprep.catalog.package_spec import (
     AMBITOS,
@@ -142,6 +143,8 @@ class Casillas:
     distritos: set[int] = field(default_factory=set)
     municipios: set[int] = field(default_factory=set)
     """Every territory named by some row, even one with a bad cell."""
+    catds: list[tuple[str, int]] = field(default_factory=list)
+    """Every valid CATD clave named in the CATD column, with its line."""
 
 
 def leer_casillas(
@@ -237,6 +240,9 @@ def leer_casillas(
                 "Escriba 0: sus votantes están fuera de su sección.",
             )
         representantes = fila.entero("REPRESENTANTES_PP_CI", vacio=True) or 0
+        catd = clave_catd(fila, "CATD", requerido=False)
+        if catd:
+            casillas.catds.append((catd, fila.linea))
         identidad = (id_entidad, seccion, tipo, id_casilla, ext_contigua)
         if None not in identidad:
             clave = tuple(identidad)
@@ -268,6 +274,7 @@ def leer_casillas(
                 ),
                 lista_nominal=lista_nominal,
                 representantes_pp_ci=representantes,
+                catd=catd or "",
             )
         )
     if not identidades and not reportado(ARCHIVO_CASILLAS, problemas):
@@ -279,6 +286,20 @@ def leer_casillas(
             "Escriba una fila por casilla debajo del encabezado.",
         )
     return casillas
+
+
+def clave_catd(fila: Fila, columna: str, *, requerido: bool) -> str | None:
+    """A CATD clave as the accounts app writes it (CATD-01); ``None`` if empty or bad."""
+    texto = fila.celdas.get(columna, "")
+    if not texto:
+        if requerido:
+            fila.error(columna, "la celda está vacía.", "Escriba la clave de la CATD.")
+        return None
+    try:
+        return normalizar_clave_catd(texto)
+    except CuentaError as exc:
+        fila.error(columna, exc.message, exc.hint)
+        return None
 
 
 def _mismo_nombre(

@@ -7,7 +7,7 @@ is documented for the institutes in ``docs/paquete-electoral.md``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +19,8 @@ ARCHIVO_PROCESO = "proceso.toml"
 ARCHIVO_CASILLAS = "casillas.csv"
 ARCHIVO_ELECCIONES = "elecciones.csv"
 ARCHIVO_CONTENDIENTES = "contendientes.csv"
+ARCHIVO_CATD = "catd.csv"
+ARCHIVO_OPERADORES = "operadores.csv"
 
 COLUMNAS_CASILLAS = (
     "ID_ESTADO",
@@ -36,7 +38,9 @@ COLUMNAS_CASILLAS = (
 )
 COLUMNAS_ELECCIONES = ("ELECCION", "NOMBRE", "AMBITO", "TIPO_ACTA", "TIPO_ACTA_ESPECIAL")
 COLUMNAS_CONTENDIENTES = ("ELECCION", "ID_TERRITORIO", "ORDEN", "PARTIDO_CI")
-OPCIONALES_CASILLAS = ("REPRESENTANTES_PP_CI",)
+OPCIONALES_CASILLAS = ("REPRESENTANTES_PP_CI", "CATD")
+COLUMNAS_CATD = ("CLAVE", "NOMBRE")
+COLUMNAS_OPERADORES = ("USUARIO", "ROL", "CATD", "CLAVE")
 OPCIONALES_CONTENDIENTES = ("CANDIDATURA_PROPIETARIA", "CANDIDATURA_SUPLENTE")
 
 AMBITOS = ("entidad", "distrito", "municipio")
@@ -107,6 +111,35 @@ class CasillaSpec:
     casilla: core.Casilla
     lista_nominal: int
     representantes_pp_ci: int
+    catd: str = ""
+    """Clave of the CATD that receives the casilla's package; empty when not stated."""
+
+
+@dataclass(frozen=True, slots=True)
+class CatdSpec:
+    clave: str
+    nombre: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperadorSpec:
+    """An account for a drill (``operadores.csv``); the password never leaves the import."""
+
+    linea: int
+    usuario: str
+    rol: str
+    catd: str
+    """Clave of the CATD; empty only for an administrador."""
+    clave: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenciaCatd:
+    """A CATD named in the package but not in ``catd.csv``: it must already exist."""
+
+    clave: str
+    archivo: str
+    linea: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +180,10 @@ class PaqueteElectoral:
     proceso: ProcesoSpec
     casillas: tuple[CasillaSpec, ...]
     elecciones: tuple[EleccionSpec, ...]
+    catds: tuple[CatdSpec, ...] = ()
+    operadores: tuple[OperadorSpec, ...] = ()
+    referencias_catd: tuple[ReferenciaCatd, ...] = ()
+    """CATDs the package uses without defining them, checked against the database."""
 
 
 def zona_horaria(nombre: str) -> tzinfo:

@@ -3,8 +3,10 @@
 Each table is read as natural key → comparable fields (JSON-ready, so a difference is
 also what a :class:`~openprep.catalog.models.CambioCatalogo` records). Keys: the process
 is one row; an election is its ``clave``; a contender (election, column); a candidatura
-(election, column, territory or ``None``); a casilla its identity; an expected acta
-(election, casilla identity, TIPO_ACTA).
+(election, column, territory or ``None``); a casilla its identity (its CATD compared by
+clave); an expected acta (election, casilla identity, TIPO_ACTA). CATDs and drill accounts
+are compared and written by :mod:`openprep.catalog.package_cuentas_sync`: created and
+updated, never removed.
 
 The publication order of the expected actas (``ActaEsperada.orden``) is compared by
 sequence, not by number: removing a casilla leaves a gap and adding casillas at the end
@@ -15,12 +17,13 @@ election's actas once and counts as one change.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Model, ProtectedError
 
+from openprep.accounts.models import CATD
 from openprep.catalog.errors import CatalogError
 from openprep.catalog.models import (
     AccionCambio,
@@ -32,15 +35,24 @@ from openprep.catalog.models import (
     Proceso,
 )
 from openprep.catalog.package import PaqueteElectoral
+from openprep.catalog.package_cuentas_sync import (
+    TABLA_CATD,
+    TABLA_OPERADORES,
+    aplicar_catds,
+    aplicar_operadores,
+    diferencias_cuentas,
+)
 from openprep.core import model as core
 
 TABLAS = (
     "proceso",
+    TABLA_CATD,
     "elecciones",
     "contendientes",
     "candidaturas",
     "casillas",
     "actas esperadas",
+    TABLA_OPERADORES,
 )
 """The catalog's tables, as an import reports them, in the order it writes them."""
 
@@ -182,11 +194,15 @@ def _actual(proceso: Proceso | None) -> tuple[dict[str, _Tabla], dict[Hashable, 
         .values_list("casilla_id", flat=True)
         .distinct()
     )
-    for row in Casilla.objects.values_list("pk", *IDENTIDAD_CASILLA, *_CAMPOS_CASILLA):
+    for row in Casilla.objects.values_list(
+        "pk", *IDENTIDAD_CASILLA, *_CAMPOS_CASILLA, "catd__clave"
+    ):
         pk, identidad = row[0], row[1:6]
         if pk in ajenas:
             tablas["casillas"].ajenas.add(identidad)
-        tablas["casillas"].filas[identidad] = (pk, dict(zip(_CAMPOS_CASILLA, row[6:], strict=True)))
+        campos = dict(zip(_CAMPOS_CASILLA, row[6:-1], strict=True))
+        campos["catd"] = row[-1] or ""
+        tablas["casillas"].filas[identidad] = (pk, campos)
     orden: dict[Hashable, int] = {}
     for row in ActaEsperada.objects.filter(eleccion__in=elecciones).values_list(
         "pk",
@@ -217,6 +233,7 @@ def _deseado(
     for c in paquete.casillas:
         campos = {name: getattr(c.casilla, name) for name in _CAMPOS_CASILLA[:-1]}
         campos["lista_nominal"] = c.lista_nominal
+        campos["catd"] = c.catd
         tablas["casillas"][identity(c.casilla)] = campos
     for e in paquete.elecciones:
         tablas["elecciones"][e.clave] = {
@@ -266,6 +283,7 @@ def objeto(tabla: str, clave: Any) -> str:
 
 def diferencias(paquete: PaqueteElectoral, proceso: Proceso | None) -> Diferencias:
     """What must change for the catalog to hold exactly what ``paquete`` states."""
+    cuentas = [Cambio(*d) for d in diferencias_cuentas(paquete)]
     actual, orden_actual = _actual(proceso)
     deseado, secuencias = _deseado(paquete)
     resultado = Diferencias()
@@ -317,6 +335,7 @@ def diferencias(paquete: PaqueteElectoral, proceso: Proceso | None) -> Diferenci
                     {"actas_movidas": movidas},
                 )
             )
+    resultado.cambios.extend(cuentas)
     return resultado
 
 
@@ -361,6 +380,7 @@ def aplicar(paquete: PaqueteElectoral, proceso: Proceso | None, dif: Diferencias
         return grupos.get((tabla, accion), [])
 
     proceso = _aplicar_proceso(proceso, paquete)
+    aplicar_catds(de(TABLA_CATD, AccionCambio.CREADO), de(TABLA_CATD, AccionCambio.MODIFICADO))
     _eliminar(Candidatura, de("candidaturas", AccionCambio.ELIMINADO))
     _eliminar(ActaEsperada, de(_ACTAS, AccionCambio.ELIMINADO))
     _eliminar(Contendiente, de("contendientes", AccionCambio.ELIMINADO))
@@ -405,11 +425,12 @@ def aplicar(paquete: PaqueteElectoral, proceso: Proceso | None, dif: Diferencias
         batch_size=2000,
     )
 
-    _actualizar(Casilla, de("casillas", AccionCambio.MODIFICADO))
+    catds = dict(CATD.objects.values_list("clave", "pk"))
+    _actualizar(Casilla, _con_catd(de("casillas", AccionCambio.MODIFICADO), catds))
     Casilla.objects.bulk_create(
         (
             Casilla(**dict(zip(IDENTIDAD_CASILLA, c.clave, strict=True)), **(c.despues or {}))
-            for c in de("casillas", AccionCambio.CREADO)
+            for c in _con_catd(de("casillas", AccionCambio.CREADO), catds)
         ),
         batch_size=2000,
     )
@@ -435,7 +456,24 @@ def aplicar(paquete: PaqueteElectoral, proceso: Proceso | None, dif: Diferencias
     movidas = {k: o for k, o in dif.orden_nuevo.items() if k not in creadas}
     if movidas:
         _mover(movidas, elecciones=elecciones, casillas=casillas)
+    aplicar_operadores(
+        paquete,
+        de(TABLA_OPERADORES, AccionCambio.CREADO),
+        de(TABLA_OPERADORES, AccionCambio.MODIFICADO),
+    )
     return proceso
+
+
+def _con_catd(cambios: list[Cambio], catds: dict[str, int]) -> list[Cambio]:
+    """A casilla's CATD is compared (and logged) by clave and written by key."""
+    resultado = []
+    for c in cambios:
+        despues = dict(c.despues or {})
+        if "catd" in despues:
+            clave = despues.pop("catd")
+            despues["catd_id"] = catds[clave] if clave else None
+        resultado.append(replace(c, despues=despues))
+    return resultado
 
 
 def _aplicar_proceso(proceso: Proceso | None, paquete: PaqueteElectoral) -> Proceso:

@@ -259,11 +259,13 @@ def test_a_valid_package_becomes_the_catalog_row_by_row(tmp_path):
     assert not result.sin_cambios and not result.bloqueado
     assert {t: c.creados for t, c in result.conteos.items()} == {
         "proceso": 1,
+        "CATD": 0,
         "elecciones": 2,
         "contendientes": 8,
         "candidaturas": 12,
         "casillas": 6,
         "actas esperadas": 11,
+        "operadores": 0,
     }
     proceso = Proceso.objects.get()
     assert proceso.instituto == "Instituto Electoral de Quintana Roo"
@@ -435,11 +437,13 @@ def test_a_changed_package_before_publication_updates_the_catalog(tmp_path):
     counts = {t: (c.creados, c.actualizados, c.eliminados) for t, c in result.conteos.items()}
     assert counts == {
         "proceso": (0, 0, 0),
+        "CATD": (0, 0, 0),
         "elecciones": (0, 1, 0),
         "contendientes": (0, 4, 0),
         "candidaturas": (0, 0, 0),
         "casillas": (1, 1, 1),
         "actas esperadas": (2, 0, 2),
+        "operadores": (0, 0, 0),
     }
     assert Casilla.objects.get(pk=kept).lista_nominal == 490
     assert not Casilla.objects.filter(seccion=86, ext_contigua=1).exists()
@@ -989,3 +993,202 @@ def test_the_admin_locks_the_catalog_after_publication_starts_and_records_forced
         "modificado",
     )
     assert (cambio.antes, cambio.despues) == ({"lista_nominal": 483}, {"lista_nominal": 484})
+
+
+# --- CATDs and drill accounts -----------------------------------------------------------
+
+CATD_CSV = "CLAVE,NOMBRE\nCATD-01,CATD Chetumal\ncatd-02,  CATD   Cancún \n"
+OPERADORES_CSV = (
+    "USUARIO,ROL,CATD,CLAVE\n"
+    "acopio01,acopiador,CATD-01,ruta-maya-2027-a\n"
+    "captura02,Capturista,CATD-02,ruta-maya-2027-b\n"
+    "jefa,administrador,,ruta-maya-2027-c\n"
+)
+
+
+def with_catds(package: Package) -> Package:
+    for row in package.casillas:
+        row["CATD"] = "CATD-01" if row["ID_DISTRITO"] == 1 else "CATD-02"
+    return package
+
+
+def write_accounts(
+    folder: Path, *, catd: str | None = CATD_CSV, operadores: str | None = OPERADORES_CSV
+) -> Path:
+    if catd is not None:
+        (folder / "catd.csv").write_text(catd, encoding="utf-8")
+    if operadores is not None:
+        (folder / "operadores.csv").write_text(operadores, encoding="utf-8")
+    return folder
+
+
+def test_catds_accounts_and_the_catd_of_each_casilla_are_imported(tmp_path):
+    from openprep.accounts.models import CATD, Operador
+
+    folder = write_accounts(with_catds(Package()).write(tmp_path / "p"))
+
+    result = importar_paquete(leer_paquete(folder))
+
+    assert result.conteos["CATD"].creados == 2
+    assert result.conteos["operadores"].creados == 3
+    assert list(CATD.objects.values_list("clave", "nombre")) == [
+        ("CATD-01", "CATD Chetumal"),
+        ("CATD-02", "CATD Cancún"),
+    ]
+    assert dict(Casilla.objects.values_list("seccion", "catd__clave").distinct()) == {
+        85: "CATD-01",
+        86: "CATD-01",
+        410: "CATD-02",
+    }
+    cuentas = {
+        o.user.username: (o.rol, o.catd.clave if o.catd else None, o.user.is_superuser)
+        for o in Operador.objects.select_related("user", "catd")
+    }
+    assert cuentas == {
+        "acopio01": ("acopiador", "CATD-01", False),
+        "captura02": ("capturista", "CATD-02", False),
+        "jefa": ("administrador", None, True),
+    }
+    user = get_user_model().objects.get(username="captura02")
+    assert user.check_password("ruta-maya-2027-b")
+    assert "ruta-maya" not in user.password
+
+
+def test_importing_again_keeps_accounts_and_never_resets_a_password(tmp_path):
+    folder = write_accounts(with_catds(Package()).write(tmp_path / "p"))
+    importar_paquete(leer_paquete(folder))
+    hashes = dict(get_user_model().objects.values_list("username", "password"))
+
+    write_accounts(folder, operadores=OPERADORES_CSV.replace("2027-a", "2028-z"))
+    again = importar_paquete(leer_paquete(folder))
+
+    assert again.sin_cambios
+    assert dict(get_user_model().objects.values_list("username", "password")) == hashes
+
+    write_accounts(
+        folder, operadores=OPERADORES_CSV.replace("acopiador,CATD-01", "verificador,CATD-02")
+    )
+    moved = importar_paquete(leer_paquete(folder))
+
+    assert moved.conteos["operadores"].actualizados == 1
+    user = get_user_model().objects.get(username="acopio01")
+    assert (user.operador.rol, user.operador.catd.clave) == ("verificador", "CATD-02")
+    assert user.password == hashes["acopio01"]
+
+
+def test_the_command_reports_catds_and_accounts_and_then_no_changes(tmp_path):
+    folder = write_accounts(with_catds(Package()).write(tmp_path / "p"))
+
+    code, out, err = run_catalog("import", str(folder))
+    assert (code, err) == (0, "")
+    assert "  CATD: 2 creados" in out
+    assert "  operadores: 3 creados" in out
+
+    code, out, _ = run_catalog("import", str(folder))
+    assert code == 0 and out.startswith("Sin cambios")
+
+
+def test_problems_in_catds_and_accounts_are_reported_at_once_with_file_line_and_column(
+    tmp_path,
+):
+    package = with_catds(Package())
+    package.casillas[2]["CATD"] = "CATD 01"
+    folder = write_accounts(
+        package.write(tmp_path / "p"),
+        catd="CLAVE,NOMBRE\nCATD-01,Uno\nCATD-01,Otra vez\nCATD-02,\n",
+        operadores=(
+            "USUARIO,ROL,CATD,CLAVE\n"
+            "ana,cajera,CATD-01,ruta-maya-2027-a\n"
+            "beto,capturista,,ruta-maya-2027-b\n"
+            "caro,capturista,CATD-01,1234567890\n"
+            "dani dos,verificador,CATD-01,ruta-maya-2027-d\n"
+            "caro,acopiador,CATD-01,ruta-maya-2027-e\n"
+            "eva,acopiador,CATD-01,corta\n"
+        ),
+    )
+
+    assert problems_of(folder) == [
+        ("casillas.csv", 4, "CATD"),
+        ("catd.csv", 3, "CLAVE"),
+        ("catd.csv", 4, "NOMBRE"),
+        ("operadores.csv", 2, "ROL"),
+        ("operadores.csv", 3, "CATD"),
+        ("operadores.csv", 4, "CLAVE"),
+        ("operadores.csv", 5, "USUARIO"),
+        ("operadores.csv", 6, "USUARIO"),
+        ("operadores.csv", 7, "CLAVE"),
+    ]
+    text = messages_of(folder)
+    assert "operadores.csv, línea 2, columna ROL: el rol 'cajera' no existe." in text
+    assert "operadores.csv, línea 4, columna CLAVE: la contraseña no es aceptable" in text
+    assert (
+        "operadores.csv, línea 6, columna USUARIO: el usuario caro ya está en la línea 4." in text
+    )
+
+
+def test_a_catd_named_but_not_defined_must_already_exist(tmp_path):
+    from openprep.accounts.services import registrar_catd
+
+    folder = with_catds(Package()).write(tmp_path / "p")
+    write_accounts(
+        folder,
+        catd=None,
+        operadores="USUARIO,ROL,CATD,CLAVE\nana,acopiador,CATD-03,ruta-maya-2027-a\n",
+    )
+    paquete = leer_paquete(folder)
+
+    with pytest.raises(PackageError) as caught:
+        importar_paquete(paquete)
+
+    assert [(p.archivo, p.linea, p.columna) for p in caught.value.problemas] == [
+        ("casillas.csv", 2, "CATD"),
+        ("casillas.csv", 3, "CATD"),
+        ("casillas.csv", 4, "CATD"),
+        ("casillas.csv", 5, "CATD"),
+        ("casillas.csv", 6, "CATD"),
+        ("casillas.csv", 7, "CATD"),
+        ("operadores.csv", 2, "CATD"),
+    ]
+    assert "la CATD CATD-03 no está en catd.csv ni registrada" in caught.value.text
+    assert not Casilla.objects.exists() and not get_user_model().objects.exists()
+
+    for clave in ("CATD-01", "CATD-02", "CATD-03"):
+        registrar_catd(clave=clave, nombre=f"Centro {clave}")
+    result = importar_paquete(paquete)
+    assert result.conteos["CATD"].total == 0
+    assert Casilla.objects.filter(catd__clave="CATD-02").count() == 2
+
+
+def test_a_username_of_someone_who_is_not_an_operator_is_refused(tmp_path):
+    get_user_model().objects.create_user(username="jefa", password="otra-clave-larga")
+    folder = write_accounts(with_catds(Package()).write(tmp_path / "p"))
+
+    with pytest.raises(PackageError) as caught:
+        importar_paquete(leer_paquete(folder))
+
+    assert [(p.archivo, p.linea, p.columna) for p in caught.value.problemas] == [
+        ("operadores.csv", 4, "USUARIO")
+    ]
+    assert not Casilla.objects.exists()
+    assert get_user_model().objects.get(username="jefa").check_password("otra-clave-larga")
+
+
+def test_after_publication_starts_new_accounts_need_force_and_are_logged_without_password(
+    tmp_path,
+):
+    package = with_catds(Package())
+    folder = write_accounts(package.write(tmp_path / "p"), operadores=None)
+    importar_paquete(leer_paquete(folder))
+    write_accounts(folder)
+    after = package.inicio.replace(tzinfo=ZONA) + timedelta(hours=1)
+
+    with pytest.raises(CatalogError, match="bloqueado"):
+        importar_paquete(leer_paquete(folder), ahora=after)
+    result = importar_paquete(
+        leer_paquete(folder), ahora=after, forzar=True, usuario=admin_user("root")
+    )
+
+    assert result.conteos["operadores"].creados == 3
+    logged = CambioCatalogo.objects.get(tabla="operadores", objeto="captura02")
+    assert logged.despues == {"rol": "capturista", "catd": "CATD-02"}
+    assert "ruta-maya" not in str(list(CambioCatalogo.objects.values_list("despues", flat=True)))
