@@ -25,3 +25,28 @@ class Captura(models.Model):
 
     def __str__(self) -> str:
         return f"{self.acta} por {self.capturista}"
+
+
+class Tarea(models.TextChoices):
+    CAPTURA = "CAPTURA", "Captura"
+    VERIFICACION = "VERIFICACION", "Verificación"
+
+
+class Asignacion(models.Model):
+    """An acta handed to one person for one task until ``hasta`` (a work queue claim).
+
+    One claim per acta (the unique acta), so two people never work on the same acta at
+    once; a claim past ``hasta`` may be taken over by the next person who asks. A claim is
+    work distribution, not an acta transition: it writes no event and is deleted when the
+    work is recorded or released.
+    """
+
+    acta = models.OneToOneField(Acta, on_delete=models.CASCADE, related_name="asignacion")
+    usuario = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="asignaciones"
+    )
+    tarea = models.CharField(max_length=20, choices=Tarea.choices)
+    hasta = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.acta} ({self.tarea}) para {self.usuario} hasta {self.hasta:%H:%M:%S}"
