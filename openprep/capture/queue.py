@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from openprep.capture.cotejo import cotejar
 from openprep.capture.models import Asignacion, Captura, Tarea
@@ -43,16 +43,6 @@ def vigencia(ahora: datetime) -> datetime:
     return ahora + timedelta(minutes=settings.OPENPREP_ASIGNACION_MINUTOS)
 
 
-def _con_dos_capturas() -> Exists:
-    return Exists(
-        Captura.objects.filter(acta=OuterRef("pk"))
-        .order_by()
-        .values("acta")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=CAPTURAS_REQUERIDAS)
-    )
-
-
 def _reclamada(ahora: datetime) -> Exists:
     return Exists(Asignacion.objects.filter(acta=OuterRef("pk"), hasta__gt=ahora))
 
@@ -61,17 +51,20 @@ def por_capturar(usuario: AbstractBaseUser, ahora: datetime) -> QuerySet[Acta]:
     """Actas waiting for a capture this person may make, oldest digitalization first:
     with an image, not SIN ACTA, not verified, fewer than two captures, none of them
     theirs, and not claimed by someone else (or claimed, but expired)."""
+    # The filter is the partial index acta_por_capturar's condition and the order its
+    # key: PostgreSQL walks the index and stops at the first acta left after the two
+    # per-row exclusions (both unique-index lookups).
     return (
         Acta.objects.filter(
             imagen__isnull=False,
             motivo_sin_acta="",
             estado__in=(Estado.DIGITALIZADA, Estado.CAPTURADA),
+            num_capturas__lt=CAPTURAS_REQUERIDAS,
         )
         .exclude(Exists(Captura.objects.filter(acta=OuterRef("pk"), capturista=usuario)))
-        .exclude(_con_dos_capturas())
         .exclude(_reclamada(ahora))
         .select_related("eleccion", "esperada")
-        .order_by("imagen__recibida", "pk")
+        .order_by("fecha_hora_digitalizacion", "pk")
     )
 
 
@@ -80,7 +73,7 @@ def por_verificar(usuario: AbstractBaseUser, ahora: datetime) -> QuerySet[Acta]:
     none of them theirs (cotejo), or a SIN ACTA someone else registered (confirmation)."""
     cotejo = (
         Q(motivo_sin_acta="")
-        & Q(_con_dos_capturas())
+        & Q(num_capturas__gte=CAPTURAS_REQUERIDAS)
         & ~Q(Exists(Captura.objects.filter(acta=OuterRef("pk"), capturista=usuario)))
     )
     sin_acta = ~Q(motivo_sin_acta="") & ~Q(

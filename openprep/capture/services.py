@@ -218,6 +218,7 @@ def _registrar_captura(
     captura = Captura.objects.create(acta=acta, capturista=usuario, valores=limpios, cuando=cuando)
     if acta.fecha_hora_captura is None:
         acta.fecha_hora_captura = cuando
+    acta.num_capturas = len(previas) + 1
     registrar_evento(
         acta,
         tipo=TipoEvento.CAPTURA,

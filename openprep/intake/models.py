@@ -74,9 +74,26 @@ class Acta(models.Model):
     valores = models.JSONField(default=dict, blank=True)
     fecha_hora_captura = models.DateTimeField(null=True, blank=True)
     fecha_hora_verificacion = models.DateTimeField(null=True, blank=True)
+    # The capture queue's order and filter, kept on the row so that handing out the next
+    # acta is one indexed read that stops at its first row, whatever the queue's length.
+    fecha_hora_digitalizacion = models.DateTimeField(null=True, blank=True)
+    num_capturas = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["eleccion", "estado"])]
+        indexes = [
+            models.Index(fields=["eleccion", "estado"]),
+            models.Index(fields=["clave_acta"]),
+            models.Index(
+                fields=["fecha_hora_digitalizacion", "id"],
+                name="acta_por_capturar",
+                condition=models.Q(
+                    estado__in=["DIGITALIZADA", "CAPTURADA"],
+                    motivo_sin_acta="",
+                    num_capturas__lt=2,
+                    imagen__isnull=False,
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.clave_acta

@@ -309,6 +309,8 @@ def recibir_imagen(
     if contenido is not None and not imagen.archivo:
         _guardar(imagen, contenido)
     if publicada:
+        if acta.fecha_hora_digitalizacion is None:
+            acta.fecha_hora_digitalizacion = timezone.now()  # its place in the capture queue
         acta.imagen = imagen
         acta.origen = origen
         acta.digitalizacion = digitalizacion

@@ -15,7 +15,7 @@ from openprep.capture import queue
 from openprep.capture.models import Asignacion, Captura, Tarea
 from openprep.capture.services import ConflictoDeEstado, Resultado, capturar
 from openprep.core.model import MotivoSinActa
-from openprep.intake.models import Acta, EventoActa, Imagen
+from openprep.intake.models import Acta, EventoActa
 from openprep.intake.services import digitalizar, registrar_acopio, registrar_sin_acta
 
 NIGHT = datetime(2024, 6, 2, 20, 0, tzinfo=timezone(timedelta(hours=-6)))
@@ -75,8 +75,10 @@ def digitalizada(eleccion, gente, clave: str, *, minuto: int = 0) -> Acta:
         tipo_documento="ACTA PREP",
         contenido=f"imagen de {clave}".encode(),
     )
-    # The queue orders by when the image was received; make it explicit.
-    Imagen.objects.filter(pk=acta.imagen_id).update(recibida=NIGHT + timedelta(minutes=minuto))
+    # The queue orders by when the acta was digitalized; make it explicit.
+    Acta.objects.filter(pk=acta.pk).update(
+        fecha_hora_digitalizacion=NIGHT + timedelta(minutes=minuto)
+    )
     return acta
 
 

@@ -6,66 +6,181 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Imagen',
+            name="Imagen",
             fields=[
-                ('sha256', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('tamano', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('archivo', models.FileField(blank=True, upload_to='actas/')),
-                ('recibida', models.DateTimeField(auto_now_add=True)),
+                ("sha256", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("tamano", models.PositiveBigIntegerField(blank=True, null=True)),
+                ("archivo", models.FileField(blank=True, upload_to="actas/")),
+                ("recibida", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Acta',
+            name="Acta",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('clave_acta', models.CharField(max_length=40)),
-                ('estado', models.CharField(choices=[('ESPERADA', 'Esperada'), ('ACOPIADA', 'Acopiada'), ('DIGITALIZADA', 'Digitalizada'), ('CAPTURADA', 'Capturada'), ('VERIFICADA', 'Verificada')], default='ESPERADA', max_length=20)),
-                ('identidad_capturada', models.JSONField(blank=True, default=dict)),
-                ('mecanismo_traslado', models.CharField(blank=True, max_length=1)),
-                ('fecha_hora_acopio', models.DateTimeField(blank=True, null=True)),
-                ('origen', models.CharField(blank=True, max_length=10)),
-                ('digitalizacion', models.CharField(blank=True, max_length=10)),
-                ('tipo_documento', models.CharField(blank=True, max_length=20)),
-                ('motivo_sin_acta', models.CharField(blank=True, choices=[('PAQUETE_NO_ENTREGADO', 'PAQUETE_NO_ENTREGADO'), ('CASILLA_NO_INSTALADA', 'CASILLA_NO_INSTALADA'), ('PAQUETE_SIN_SOBRE', 'PAQUETE_SIN_SOBRE'), ('CONTINGENCIA', 'CONTINGENCIA')], max_length=30)),
-                ('valores', models.JSONField(blank=True, default=dict)),
-                ('fecha_hora_captura', models.DateTimeField(blank=True, null=True)),
-                ('fecha_hora_verificacion', models.DateTimeField(blank=True, null=True)),
-                ('eleccion', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='actas', to='catalog.eleccion')),
-                ('esperada', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='acta', to='catalog.actaesperada')),
-                ('imagen', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='intake.imagen')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("clave_acta", models.CharField(max_length=40)),
+                (
+                    "estado",
+                    models.CharField(
+                        choices=[
+                            ("ESPERADA", "Esperada"),
+                            ("ACOPIADA", "Acopiada"),
+                            ("DIGITALIZADA", "Digitalizada"),
+                            ("CAPTURADA", "Capturada"),
+                            ("VERIFICADA", "Verificada"),
+                        ],
+                        default="ESPERADA",
+                        max_length=20,
+                    ),
+                ),
+                ("identidad_capturada", models.JSONField(blank=True, default=dict)),
+                ("mecanismo_traslado", models.CharField(blank=True, max_length=1)),
+                ("fecha_hora_acopio", models.DateTimeField(blank=True, null=True)),
+                ("origen", models.CharField(blank=True, max_length=10)),
+                ("digitalizacion", models.CharField(blank=True, max_length=10)),
+                ("tipo_documento", models.CharField(blank=True, max_length=20)),
+                (
+                    "motivo_sin_acta",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("PAQUETE_NO_ENTREGADO", "PAQUETE_NO_ENTREGADO"),
+                            ("CASILLA_NO_INSTALADA", "CASILLA_NO_INSTALADA"),
+                            ("PAQUETE_SIN_SOBRE", "PAQUETE_SIN_SOBRE"),
+                            ("CONTINGENCIA", "CONTINGENCIA"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("valores", models.JSONField(blank=True, default=dict)),
+                ("fecha_hora_captura", models.DateTimeField(blank=True, null=True)),
+                ("fecha_hora_verificacion", models.DateTimeField(blank=True, null=True)),
+                (
+                    "eleccion",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="actas",
+                        to="catalog.eleccion",
+                    ),
+                ),
+                (
+                    "esperada",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acta",
+                        to="catalog.actaesperada",
+                    ),
+                ),
+                (
+                    "imagen",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="intake.imagen",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='EventoActa',
+            name="EventoActa",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tipo', models.CharField(choices=[('ACOPIO', 'Acopio'), ('DIGITALIZACION', 'Digitalización'), ('CAPTURA', 'Captura'), ('SIN_ACTA', 'Sin acta'), ('VERIFICACION', 'Verificación')], max_length=20)),
-                ('estado_anterior', models.CharField(choices=[('ESPERADA', 'Esperada'), ('ACOPIADA', 'Acopiada'), ('DIGITALIZADA', 'Digitalizada'), ('CAPTURADA', 'Capturada'), ('VERIFICADA', 'Verificada')], max_length=20)),
-                ('estado_nuevo', models.CharField(choices=[('ESPERADA', 'Esperada'), ('ACOPIADA', 'Acopiada'), ('DIGITALIZADA', 'Digitalizada'), ('CAPTURADA', 'Capturada'), ('VERIFICADA', 'Verificada')], max_length=20)),
-                ('catd', models.CharField(blank=True, max_length=60)),
-                ('cuando', models.DateTimeField(help_text='Momento del hecho, según el operador o el dispositivo.')),
-                ('registrado', models.DateTimeField(auto_now_add=True)),
-                ('datos', models.JSONField(blank=True, default=dict)),
-                ('acta', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='eventos', to='intake.acta')),
-                ('usuario', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tipo",
+                    models.CharField(
+                        choices=[
+                            ("ACOPIO", "Acopio"),
+                            ("DIGITALIZACION", "Digitalización"),
+                            ("CAPTURA", "Captura"),
+                            ("SIN_ACTA", "Sin acta"),
+                            ("VERIFICACION", "Verificación"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "estado_anterior",
+                    models.CharField(
+                        choices=[
+                            ("ESPERADA", "Esperada"),
+                            ("ACOPIADA", "Acopiada"),
+                            ("DIGITALIZADA", "Digitalizada"),
+                            ("CAPTURADA", "Capturada"),
+                            ("VERIFICADA", "Verificada"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "estado_nuevo",
+                    models.CharField(
+                        choices=[
+                            ("ESPERADA", "Esperada"),
+                            ("ACOPIADA", "Acopiada"),
+                            ("DIGITALIZADA", "Digitalizada"),
+                            ("CAPTURADA", "Capturada"),
+                            ("VERIFICADA", "Verificada"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("catd", models.CharField(blank=True, max_length=60)),
+                (
+                    "cuando",
+                    models.DateTimeField(
+                        help_text="Momento del hecho, según el operador o el dispositivo."
+                    ),
+                ),
+                ("registrado", models.DateTimeField(auto_now_add=True)),
+                ("datos", models.JSONField(blank=True, default=dict)),
+                (
+                    "acta",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="eventos",
+                        to="intake.acta",
+                    ),
+                ),
+                (
+                    "usuario",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['acta', 'tipo'], name='intake_even_acta_id_0e390b_idx')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(fields=["acta", "tipo"], name="intake_even_acta_id_0e390b_idx")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='acta',
-            index=models.Index(fields=['eleccion', 'estado'], name='intake_acta_eleccio_63bd9a_idx'),
+            model_name="acta",
+            index=models.Index(
+                fields=["eleccion", "estado"], name="intake_acta_eleccio_63bd9a_idx"
+            ),
         ),
     ]

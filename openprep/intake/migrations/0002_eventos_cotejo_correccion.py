@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0001_initial'),
+        ("intake", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='eventoacta',
-            name='tipo',
-            field=models.CharField(choices=[('ACOPIO', 'Acopio'), ('DIGITALIZACION', 'Digitalización'), ('CAPTURA', 'Captura'), ('SIN_ACTA', 'Sin acta'), ('VERIFICACION', 'Verificación'), ('COTEJO', 'Cotejo'), ('CORRECCION', 'Corrección')], max_length=20),
+            model_name="eventoacta",
+            name="tipo",
+            field=models.CharField(
+                choices=[
+                    ("ACOPIO", "Acopio"),
+                    ("DIGITALIZACION", "Digitalización"),
+                    ("CAPTURA", "Captura"),
+                    ("SIN_ACTA", "Sin acta"),
+                    ("VERIFICACION", "Verificación"),
+                    ("COTEJO", "Cotejo"),
+                    ("CORRECCION", "Corrección"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
