@@ -317,25 +317,33 @@ def cliente(url: str, usuarios: list[str], barrera: Any, duracion: float, cola: 
         operador.entrar()
         listos.wait()
         sin_trabajo = 0.0
+        asignada = None  # the next acta, claimed by the previous capture's request
         while time.time() < fin["t"]:
-            r = operador.post("/captura/siguiente/")
-            if r.status == 204:
-                sin_trabajo = sin_trabajo or time.time()
-                if time.time() - sin_trabajo > 2:
-                    return
-                time.sleep(0.05)
-                continue
+            if asignada is None:
+                r = operador.post("/captura/siguiente/")
+                if r.status == 204:
+                    sin_trabajo = sin_trabajo or time.time()
+                    if time.time() - sin_trabajo > 2:
+                        return
+                    time.sleep(0.05)
+                    continue
+                with lock:
+                    salida["siguiente"].append(r.segundos)
+                asignada = r.datos
             sin_trabajo = 0.0
-            fila = _VERDAD[r.datos["clave_acta"]]
-            valores = {c: fila.celdas[c] for c in r.datos["campos"]}
+            fila = _VERDAD[asignada["clave_acta"]]
+            valores = {c: fila.celdas[c] for c in asignada["campos"]}
             try:
-                c = operador.post(f"/captura/{fila.clave_acta}/", data=valores)
+                c = operador.post(
+                    f"/captura/{fila.clave_acta}/", data={**valores, "siguiente": "1"}
+                )
             except Rechazo as exc:
                 with lock:
                     salida["rechazos"].append(str(exc))
+                asignada = None
                 continue
+            asignada = c.datos.get("siguiente")
             with lock:
-                salida["siguiente"].append(r.segundos)
                 salida["captura"].append(c.segundos)
                 salida["ultima"] = time.time()
 

@@ -81,7 +81,7 @@ TEMPLATES = [
 # Authentication: Django's hashers and sessions; django-axes throttles failed logins.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "openprep.accounts.backends.OperadorBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -52,7 +52,7 @@ _TIPOS = {
     TipoContendiente.CANDIDATURA_COMUN: "candidatura común",
     TipoContendiente.CANDIDATURA_INDEPENDIENTE: "candidatura independiente",
 }
-_NO_CAMPOS = {"csrfmiddlewaretoken"}
+_NO_CAMPOS = {"csrfmiddlewaretoken", "siguiente"}
 
 
 def etiqueta(campo: str) -> str:
@@ -188,9 +188,18 @@ def capturar(request: HttpRequest, clave_acta: str) -> HttpResponse:
         return _pantalla_captura(request, asignacion, error=exc, valores=valores, status=400)
     estado = Estado.VERIFICADA if resultado == "VERIFICADA" else Estado.CAPTURADA
     if wants_json(request):
-        return JsonResponse(
-            {"clave_acta": acta.clave_acta, "estado": estado, "resultado": resultado}, status=201
-        )
+        respuesta: dict[str, Any] = {
+            "clave_acta": acta.clave_acta,
+            "estado": estado,
+            "resultado": resultado,
+        }
+        if request.POST.get("siguiente") == "1":
+            # One round trip per acta: the next one is claimed in the same request.
+            asignacion = queue.siguiente(
+                usuario=request.user, tarea=Tarea.CAPTURA, ahora=timezone.now()
+            )
+            respuesta["siguiente"] = _payload_captura(asignacion) if asignacion else None
+        return JsonResponse(respuesta, status=201)
     messages.success(request, f"Acta {acta.clave_acta} capturada.")
     return _siguiente_y_mostrar(request, Tarea.CAPTURA)
 

@@ -338,20 +338,27 @@ class Noche:
         operador = Operador(self.servidor, cuenta)
         operador.entrar()
         pausa = PAUSA_SIN_TRABAJO[0] / 2
+        asignada = None  # claimed by the previous capture's request (siguiente=1)
         while not self.listo.is_set():
             try:
-                r = operador.post("/captura/siguiente/")
-                self._medir("siguiente", r.segundos)
-                if r.status == 204:
-                    pausa = min(pausa * 2, PAUSA_SIN_TRABAJO[1])
-                    self.listo.wait(pausa)
-                    continue
+                if asignada is None:
+                    r = operador.post("/captura/siguiente/")
+                    self._medir("siguiente", r.segundos)
+                    if r.status == 204:
+                        pausa = min(pausa * 2, PAUSA_SIN_TRABAJO[1])
+                        self.listo.wait(pausa)
+                        continue
+                    asignada = r.datos
                 pausa = PAUSA_SIN_TRABAJO[0] / 2
-                fila = self._fila(r.datos["clave_acta"])
-                valores = {c: _tecleado(fila, c) for c in _nombres(r.datos["campos"])}
+                fila = self._fila(asignada["clave_acta"])
+                valores = {c: _tecleado(fila, c) for c in _nombres(asignada["campos"])}
                 self._errata(fila, valores, cuenta.usuario)
                 inicio = time.perf_counter()
-                c = operador.post(f"/captura/{fila.clave_acta}/", data=valores)
+                asignada = None
+                c = operador.post(
+                    f"/captura/{fila.clave_acta}/", data={**valores, "siguiente": "1"}
+                )
+                asignada = c.datos.get("siguiente")
                 with self._lock:
                     self._captura_inicio = self._captura_inicio or inicio
                     self._captura_fin = time.perf_counter()

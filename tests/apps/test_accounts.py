@@ -18,9 +18,10 @@ from django.contrib.sessions.models import Session
 from django.core.checks import Error
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 from django.utils import timezone
 from django.views import View
@@ -707,3 +708,16 @@ def test_the_commands_fail_in_spanish_without_a_traceback_from_a_terminal(tmp_pa
     assert result.stdout == ""
     assert result.stderr.startswith("Error: el rol 'jefe' no existe.")
     assert "Traceback" not in result.stderr
+
+
+def test_a_request_loads_the_operator_and_catd_with_the_user(operadores, client):
+    entrar(client, "op_acopiador")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/acopio/").status_code == 200
+    tablas = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "accounts_operador" in tablas
+    assert not any(
+        q["sql"].lstrip().startswith('SELECT "accounts_operador"')
+        or q["sql"].lstrip().startswith('SELECT "accounts_catd"')
+        for q in queries.captured_queries
+    )

@@ -14,7 +14,7 @@ from openprep.accounts.models import Rol
 from openprep.accounts.services import registrar_catd, registrar_operador
 from openprep.capture.models import Asignacion, Captura
 from openprep.capture.services import campos_del_acta
-from openprep.intake.models import Acta, Estado, EventoActa, Imagen
+from openprep.intake.models import Acta, Estado, EventoActa
 from openprep.intake.services import digitalizar, registrar_acopio
 
 NIGHT = datetime(2024, 6, 2, 20, 0, tzinfo=timezone(timedelta(hours=-6)))
@@ -70,7 +70,9 @@ def digitalizada(eleccion, gente, clave: str = CLAVE, *, minuto: int = 0) -> Act
         tipo_documento="ACTA PREP",
         contenido=f"imagen de {clave}".encode(),
     )
-    Imagen.objects.filter(pk=acta.imagen_id).update(recibida=NIGHT + timedelta(minutes=minuto))
+    Acta.objects.filter(pk=acta.pk).update(
+        fecha_hora_digitalizacion=NIGHT + timedelta(minutes=minuto)
+    )
     return acta
 
 
@@ -181,6 +183,21 @@ def test_two_agreeing_blind_captures_verify_the_acta(eleccion, gente):
     assert evento.datos["automatica"] is True
     assert evento.usuario == gente["capturista2"]
     assert evento.catd == CATD
+
+
+def test_a_capture_can_claim_the_next_acta_in_the_same_request(eleccion, gente):
+    acta = digitalizada(eleccion, gente, minuto=1)
+    otra = digitalizada(eleccion, gente, OTRA, minuto=2)
+    uno = como(gente["capturista"])
+    siguiente(uno)
+
+    response = uno.post(f"/captura/{CLAVE}/", {**lectura(acta), "siguiente": "1"}, **JSON)
+
+    assert response.status_code == 201
+    assert response.json()["siguiente"]["clave_acta"] == otra.clave_acta
+    assert Asignacion.objects.get(usuario=gente["capturista"]).acta == otra
+    ultima = uno.post(f"/captura/{OTRA}/", {**lectura(otra), "siguiente": "1"}, **JSON)
+    assert ultima.json()["siguiente"] is None
 
 
 def test_disagreeing_captures_wait_for_cotejo(eleccion, gente):
