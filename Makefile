@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REFERENCE ?= ../shared/reference/QROO_DIP_LOC_2019.csv
 DEMO_OUT ?= build/demo
+DEMO_ARGS ?=
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench bench-captures clean
@@ -24,14 +25,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# The main job, for now: audit the reference publication, replay it through the
-# services into a fresh SQLite database, and check the corte is byte-identical.
-demo: install
+# The main job: audit the reference publication and replay it byte for byte through the
+# services, then a whole election night on this machine (SQLite): a simulated state, the
+# operator console, cortes every few seconds and the public site, until Ctrl-C.
+demo: install system-packages
 	rm -rf $(DEMO_OUT)
 	$(BIN)/openprep audit $(REFERENCE)
-	OPENPREP_DATA_DIR=$(DEMO_OUT) $(BIN)/openprep replay $(REFERENCE) --out $(DEMO_OUT)/corte
+	OPENPREP_DATA_DIR=$(DEMO_OUT)/replay $(BIN)/openprep replay $(REFERENCE) --out $(DEMO_OUT)/corte
 	cmp $(REFERENCE) $(DEMO_OUT)/corte/$(notdir $(REFERENCE))
 	@echo "El corte reconstruido es idéntico byte a byte al publicado: $(DEMO_OUT)/corte/$(notdir $(REFERENCE))"
+	OPENPREP_DATA_DIR=$(DEMO_OUT)/noche $(BIN)/openprep demo $(DEMO_ARGS)
 
 lint: install
 	$(BIN)/ruff check openprep tests benchmarks
