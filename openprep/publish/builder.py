@@ -64,8 +64,9 @@ def signing_key() -> SigningKey:
 @contextmanager
 def consistent_read() -> Iterator[None]:
     """One snapshot of the database for the whole corte."""
+    outermost = not connection.in_atomic_block  # inside a caller's transaction: its snapshot
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield

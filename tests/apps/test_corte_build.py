@@ -128,3 +128,15 @@ def test_a_corte_time_is_published_once(publicacion, catalogo):
     build(publicacion, hasta=hasta, key=signing_key())
     with pytest.raises(PublicationError, match="ya está publicado"):
         build(publicacion, hasta=hasta, key=signing_key())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_corte_built_outside_any_transaction_reads_one_snapshot(publicacion, acta_verificada):
+    """As `openprep worker` runs it: the builder opens the transaction (REPEATABLE READ,
+    read only, on PostgreSQL) and the corte still verifies."""
+    paquete = leer_paquete(DOCS_EXAMPLE)
+    importar_paquete(paquete, ahora=paquete.proceso.inicio_publicacion - timedelta(days=1))
+    acta_verificada(ActaEsperada.objects.order_by("id").first(), image=b"acta")
+    build(publicacion, hasta=timezone.now(), key=signing_key())
+    code, output = run("verify", str(publicacion))
+    assert code == 0, output
