@@ -77,7 +77,14 @@ def fila_acta(
     votos = "<td>" + "<td>".join(map(str, acta.votos))  # StrEnum marks print their value
     obs = "" if decision.observacion is None else escape(labels[decision.observacion])
     sha = acta.sha
-    imagen = f'<a href="{imagenes}{sha}">Imagen</a> <code>{sha}</code>' if sha else "Sin imagen"
+    # The <img> shows the acta whatever type a static server gives a file with no
+    # extension (a bare link would download it); lazy: fetched only when opened.
+    imagen = (
+        f'<img src="{imagenes}{sha}" loading=lazy alt="Imagen del acta {_text(clave)}" '
+        f'width=320><br><a href="{imagenes}{sha}">Imagen</a> <code>{sha}</code>'
+        if sha
+        else "Sin imagen"
+    )
     return (
         f"<tr><th scope=row>{_text(clave)}<td>{_text(casilla.tipo)}{votos}"
         f"<td>{acta.no_registrados}<td>{acta.nulos}"
@@ -159,6 +166,8 @@ def grafica_avance(puntos: Sequence[tuple[str, int, int]], *, esperadas: int) ->
     capturadas = " ".join(xy(i, puntos[i][1]) for i in indices)
     contabilizadas = " ".join(xy(i, puntos[i][2]) for i in indices)
     first, last = puntos[0], puntos[-1]
+    ultimo_c = xy(len(puntos) - 1, last[1]).split(",")
+    ultimo_k = xy(len(puntos) - 1, last[2]).split(",")
     base = height - bottom
     label = (
         f"Avance de actas por corte, de {first[0]} a {last[0]}: al último corte, "
@@ -175,6 +184,9 @@ def grafica_avance(puntos: Sequence[tuple[str, int, int]], *, esperadas: int) ->
         f'<text x="{width - 16}" y="{height - 12}" text-anchor="end">{escape(last[0])}</text>'
         f'<polyline class="capturadas" points="{capturadas}"/>'
         f'<polyline class="contabilizadas" points="{contabilizadas}"/>'
+        # The latest corte as a dot: with one corte the lines have no length at all.
+        f'<circle class="capturadas" r="4" cx="{ultimo_c[0]}" cy="{ultimo_c[1]}"/>'
+        f'<circle class="contabilizadas" r="4" cx="{ultimo_k[0]}" cy="{ultimo_k[1]}"/>'
         "</svg>"
     )
 
