@@ -8,7 +8,7 @@ DEMO_OUT ?= build/demo
 DEMO_ARGS ?=
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench bench-captures clean
+.PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench bench-captures bench-corte clean
 
 install: $(STAMP)
 
@@ -56,6 +56,10 @@ test: lint test-core test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python benchmarks/bench_audit.py
+
+# The corte build at national scale on PostgreSQL (keeps its database; --drop removes it).
+bench-corte: install
+	$(BIN)/python benchmarks/bench_corte.py --reuse
 
 # Captures accepted per second by `openprep serve` on PostgreSQL (needs PG_URL's server).
 bench-captures: install

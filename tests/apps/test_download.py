@@ -83,6 +83,12 @@ def test_the_leeme_describes_every_column_of_the_database(tmp_path, proceso):
     assert "Instituto Electoral" in leeme and "truncan" in leeme
 
 
+def test_the_files_in_the_zip_are_compressed(tmp_path, proceso):
+    result = download(tmp_path, "DIP", proceso)
+    with zipfile.ZipFile(result.path) as archive:
+        assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+
+
 def test_the_same_corte_gives_the_same_bytes(tmp_path, proceso):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
