@@ -85,7 +85,9 @@ def construir(*, casillas: int, rng: random.Random) -> Territorio:
     ordinarias = casillas - especiales - prision
     promedio = max(2.3, ordinarias / MAX_SECCIONES)
     secciones = _secciones(ordinarias, promedio=promedio, rng=rng)
-    assert len(secciones) <= 9_999, len(secciones)
+    while len(secciones) > 9_999:  # SECCION has four digits: larger secciones, fewer of them
+        promedio *= 1.05
+        secciones = _secciones(ordinarias, promedio=promedio, rng=rng)
     n_distritos = max(2, min(40, round(casillas / 400), len(secciones) // 2))
     n_municipios = max(2, min(60, round(casillas / 350), len(secciones) // 2))
     distrito_de = _por_tamano(secciones, n_distritos)
@@ -145,7 +147,10 @@ def _secciones(
     restantes = ordinarias
     while restantes > 0:
         urbana = rng.random() < 0.7
-        n = 1 + min(int(rng.expovariate(1 / (promedio - 1))), 3 * math.ceil(promedio))
+        # int() of an exponential with this mean averages ``promedio - 1``.
+        n = 1 + min(
+            int(rng.expovariate(math.log(promedio / (promedio - 1)))), 3 * math.ceil(promedio)
+        )
         n = min(n, restantes)
         restantes -= n
         grupos = _casillas_de_seccion(n, urbana=urbana, rng=rng)

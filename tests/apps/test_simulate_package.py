@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import random
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -269,3 +270,13 @@ def test_an_acta_image_is_the_same_for_the_same_values_and_shows_its_key():
     picture = Image.open(io.BytesIO(imagen))
     assert (picture.format, picture.size) == ("PNG", (600, 800))
     assert [d.text for d in zxingcpp.read_barcodes(picture)] == ["230085B010002"]
+
+
+@pytest.mark.parametrize("casillas", [20_000, 25_000, 170_648])
+def test_every_scale_fits_secciones_in_four_digits(casillas):
+    from openprep.simulate.geography import construir
+
+    territorio = construir(casillas=casillas, rng=random.Random(7))
+    assert len(territorio.casillas) == casillas
+    assert territorio.secciones <= 9_999
+    assert max(c.casilla.seccion for c in territorio.casillas) <= 9_999
