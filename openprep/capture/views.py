@@ -94,7 +94,7 @@ def _payload_captura(asignacion: Asignacion) -> dict[str, Any]:
     acta = asignacion.acta
     return {
         "clave_acta": acta.clave_acta,
-        "eleccion": acta.eleccion.nombre,
+        "eleccion": acta.eleccion.etiqueta,
         "campos": list(campos_del_acta(acta)),
         "imagen": _imagen(acta),
         "asignada_hasta": timezone.localtime(asignacion.hasta).isoformat(),
@@ -223,7 +223,7 @@ def _payload_verificacion(asignacion: Asignacion) -> dict[str, Any]:
     pendiente = desacuerdo(acta) if not acta.motivo_sin_acta else None
     return {
         "clave_acta": acta.clave_acta,
-        "eleccion": acta.eleccion.nombre,
+        "eleccion": acta.eleccion.etiqueta,
         "tipo": "SIN_ACTA" if acta.motivo_sin_acta else "COTEJO",
         "campos": list(pendiente.campos) if pendiente else [],
         "capturas": list(pendiente.capturas) if pendiente else [],

@@ -136,6 +136,11 @@ class Eleccion(models.Model):
     def __str__(self) -> str:
         return self.nombre
 
+    @property
+    def etiqueta(self) -> str:
+        """How the console's JSON names the election: its package key, else its name."""
+        return self.clave or self.nombre
+
 
 class Contendiente(models.Model):
     """A column of the acta in ballot order: party, coalition combination or candidacy."""

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from openprep.accounts.access import operador_de, roles
 from openprep.accounts.models import Rol
-from openprep.catalog.models import Eleccion
 from openprep.core.errors import UserError
 from openprep.intake.images import (
     FORMATOS_ACEPTADOS,
@@ -108,7 +107,7 @@ def respuesta_acopio(acta: Acta) -> dict[str, Any]:
     assert acta.fecha_hora_acopio is not None
     return {
         "clave_acta": acta.clave_acta,
-        "eleccion": nombre_eleccion(acta.eleccion),
+        "eleccion": acta.eleccion.etiqueta,
         "estado": acta.estado,
         "fecha_hora_acopio": hora_local(acta.fecha_hora_acopio, acta.eleccion).isoformat(),
         "fuera_catalogo": acta.fuera_catalogo,
@@ -233,7 +232,7 @@ def respuesta_json_digitalizacion(resultado: Digitalizacion, por: str) -> JsonRe
     return JsonResponse(
         {
             "clave_acta": acta.clave_acta,
-            "eleccion": nombre_eleccion(acta.eleccion),
+            "eleccion": acta.eleccion.etiqueta,
             "sha256": resultado.sha256,
             "estado": acta.estado,
             "identificada_por": por,
@@ -292,11 +291,6 @@ def imagen(request: HttpRequest, sha256: str) -> HttpResponse:
 
 
 # --- shared ------------------------------------------------------------------------------
-
-
-def nombre_eleccion(eleccion: Eleccion) -> str:
-    """How the API names an election: its key from the catalog package, else its name."""
-    return eleccion.clave or eleccion.nombre
 
 
 def _texto_hora(evento: EventoActa) -> str:
