@@ -301,12 +301,12 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
     django_setup()
     from dataclasses import replace
 
-    from openprep.catalog.models import Casilla, Eleccion
-    from openprep.catalog.services import to_core_casilla, zona_horaria
+    from openprep.catalog.models import ActaEsperada, Eleccion
+    from openprep.catalog.services import zona_horaria
     from openprep.core.model import format_corte
     from openprep.core.rules import Participacion
     from openprep.publish import builder, signing
-    from openprep.publish.corte import decide_corte, rule_settings_de
+    from openprep.publish.corte import casillas_por_id, decide_corte, rule_settings_de
     from openprep.publish.download import election_key, write_download
     from openprep.publish.folder import build_corte, file_sha256
     from openprep.publish.site import SiteCorte, SiteElection, write_site
@@ -333,20 +333,22 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
         descargas.mkdir()
         elections = []
         with builder.consistent_read():
+            s = time.perf_counter()
+            casillas = casillas_por_id()
+            clock("casillas", s)
             for e in elecciones:
                 s = time.perf_counter()
                 settings = replace(rule_settings_de(e, hasta=HASTA), participacion=participacion)
-                decided = decide_corte(e, hasta=HASTA, settings=settings)
+                decided = decide_corte(e, hasta=HASTA, settings=settings, casillas=casillas)
                 s = clock(f"decide {e.clave}", s)
                 download = write_download(
                     e, hasta=HASTA, folder=descargas, settings=settings, decided=decided
                 )
                 size, sha = download.path.stat().st_size, file_sha256(download.path)
                 s = clock(f"zip {e.clave}", s)
-                casillas_q = Casilla.objects.filter(actas_esperadas__eleccion=e).order_by(
-                    "actas_esperadas__orden"
-                )
-                esperadas = [to_core_casilla(c) for c in casillas_q.iterator(chunk_size=5000)]
+                ids = ActaEsperada.objects.filter(eleccion=e).order_by("orden")
+                ids = ids.values_list("casilla_id", flat=True)
+                esperadas = [casillas[pk][0] for pk in ids.iterator(chunk_size=5000)]
                 clock(f"esperadas {e.clave}", s)
                 elections.append(
                     SiteElection(

@@ -17,14 +17,19 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
-from openprep.catalog.models import ActaEsperada, Ambito, Casilla, Eleccion, Proceso
-from openprep.catalog.services import to_core_casilla, zona_horaria
+from openprep.catalog.models import ActaEsperada, Ambito, Eleccion, Proceso
+from openprep.catalog.services import zona_horaria
 from openprep.core.errors import UserError
 from openprep.core.model import format_corte
 from openprep.core.rules import Participacion
 from openprep.intake.models import Acta, Estado, Imagen
 from openprep.publish import signing
-from openprep.publish.corte import decide_corte, rule_settings_de
+from openprep.publish.corte import (
+    CasillaCatalogo,
+    casillas_por_id,
+    decide_corte,
+    rule_settings_de,
+)
 from openprep.publish.download import election_key, write_download
 from openprep.publish.folder import (
     CORTES,
@@ -103,16 +108,26 @@ def every_expected_acta_verified() -> bool:
 
 
 def _site_election(
-    eleccion: Eleccion, *, hasta: datetime, folder: Path, participacion: Participacion
+    eleccion: Eleccion,
+    *,
+    hasta: datetime,
+    folder: Path,
+    participacion: Participacion,
+    casillas: CasillaCatalogo,
 ) -> SiteElection:
-    """Decide one election, write its download, and describe it for the site."""
+    """Decide one election, write its download, and describe it for the site.
+
+    ``casillas``: the catalog's, read once for the whole corte.
+    """
     settings = replace(rule_settings_de(eleccion, hasta=hasta), participacion=participacion)
-    decided = decide_corte(eleccion, hasta=hasta, settings=settings)
+    decided = decide_corte(eleccion, hasta=hasta, settings=settings, casillas=casillas)
     download = write_download(
         eleccion, hasta=hasta, folder=folder, settings=settings, decided=decided
     )
-    casillas = Casilla.objects.filter(actas_esperadas__eleccion=eleccion).order_by(
-        "actas_esperadas__orden"
+    esperadas = (
+        ActaEsperada.objects.filter(eleccion=eleccion)
+        .order_by("orden")
+        .values_list("casilla_id", flat=True)
     )
     return SiteElection(
         clave=election_key(eleccion),
@@ -124,7 +139,7 @@ def _site_election(
         download=download.path.name,
         download_size=download.path.stat().st_size,
         download_sha256=file_sha256(download.path),
-        esperadas=[to_core_casilla(c) for c in casillas.iterator(chunk_size=5000)],
+        esperadas=[casillas[pk][0] for pk in esperadas.iterator(chunk_size=5000)],
         settings=settings,
     )
 
@@ -163,8 +178,11 @@ def build(
         descargas = folder / DESCARGAS
         descargas.mkdir()
         with consistent_read():
+            casillas = casillas_por_id()
             elections = [
-                _site_election(e, hasta=hasta, folder=descargas, participacion=participacion)
+                _site_election(
+                    e, hasta=hasta, folder=descargas, participacion=participacion, casillas=casillas
+                )
                 for e in elecciones
             ]
         publish_images(publicacion, hasta=hasta)

@@ -7,19 +7,23 @@ import json
 import threading
 import time
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
-from openprep.catalog.models import ActaEsperada
+from openprep.catalog.models import ActaEsperada, Eleccion
 from openprep.catalog.package import leer_paquete
-from openprep.catalog.services import importar_paquete
+from openprep.catalog.services import election_of, importar_paquete, zona_horaria
+from openprep.core import model as core
+from openprep.intake.models import Acta, Estado, Imagen
 from openprep.publish.builder import build, signing_key
+from openprep.publish.corte import casillas_por_id, corte_records, to_acta_record
 from openprep.publish.folder import PublicationError
 
 DOCS_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "ejemplo-paquete"
@@ -140,3 +144,109 @@ def test_a_corte_built_outside_any_transaction_reads_one_snapshot(publicacion, a
     build(publicacion, hasta=timezone.now(), key=signing_key())
     code, output = run("verify", str(publicacion))
     assert code == 0, output
+
+
+def _verificada(eleccion, esperada, *, verificada, **campos):
+    clave = esperada.clave_acta if esperada else campos.pop("clave_acta")
+    return Acta.objects.create(
+        eleccion=eleccion,
+        esperada=esperada,
+        clave_acta=clave,
+        estado=Estado.VERIFICADA,
+        fecha_hora_verificacion=verificada,
+        **campos,
+    )
+
+
+@pytest.mark.parametrize("zona", ["UTC-5", "America/Mexico_City"])
+def test_the_corte_reads_every_kind_of_acta_exactly_as_the_model_path_does(eleccion, zona):
+    """The corte's fast read (tuples, timestamps as UTC text) against the acta models
+    read one by one: marks, missing figures, columns off the ballot, SIN ACTA, fuera de
+    catálogo, microseconds, a daylight-saving change and an offset of odd seconds (LMT)."""
+    Eleccion.objects.filter(pk=eleccion.pk).update(zona_horaria=zona)
+    eleccion.refresh_from_db()
+    hasta = datetime(2027, 6, 8, 2, tzinfo=UTC)
+    antes_del_cambio = datetime(2022, 4, 3, 7, 59, 59, 999_999, tzinfo=UTC)  # Mexico: DST
+    despues_del_cambio = datetime(2022, 4, 3, 8, 0, 30, tzinfo=UTC)
+    lmt = datetime(1921, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC)  # -6:36:36 in Mexico City
+    normal, ilegible, sin_acta = eleccion.actas_esperadas.order_by("orden")
+    imagen = Imagen.objects.create(sha256="ab" * 32)
+    _verificada(
+        eleccion,
+        normal,
+        verificada=hasta - timedelta(hours=1),
+        fecha_hora_acopio=lmt,
+        fecha_hora_captura=antes_del_cambio,
+        imagen=imagen,
+        origen="CATD",
+        digitalizacion="ESCANER",
+        tipo_documento="ACTA PREP",
+        mecanismo_traslado="F",
+        valores={
+            "PAN": "10",
+            "PRI": "",
+            "MORENA": "3",
+            "NULOS": "1",
+            "TOTAL_PERSONAS_VOTARON": "14",
+        },
+    )
+    _verificada(
+        eleccion,
+        ilegible,
+        verificada=despues_del_cambio,
+        fecha_hora_acopio=antes_del_cambio,
+        fecha_hora_captura=despues_del_cambio,
+        valores={
+            "PAN": "ILEGIBLE",
+            "PRI": "SIN DATO",
+            "MORENA": "0",
+            "CAND_IND_1": "5",
+            "TOTAL_VOTOS_SACADOS": "SIN DATO",
+        },
+    )
+    _verificada(eleccion, sin_acta, verificada=hasta, motivo_sin_acta="PAQUETE_NO_ENTREGADO")
+    identidad = {
+        "id_entidad": 23,
+        "entidad": "QUINTANA ROO",
+        "id_distrito": 1,
+        "distrito": "DISTRITO 1",
+        "seccion": 999,
+        "tipo": "B",
+        "id_casilla": 1,
+        "ext_contigua": 0,
+        "ubicacion": 1,
+        "lista_nominal": 300,
+        "no_aplica": ["CAND_IND_1"],
+    }
+    _verificada(
+        eleccion,
+        None,
+        clave_acta="230999B010002",
+        identidad_capturada=identidad,
+        verificada=hasta - timedelta(minutes=5),
+        valores={"PAN": "4", "NULOS": "ILEGIBLE"},
+    )
+    _verificada(eleccion, None, clave_acta="230998B010002", verificada=hasta + timedelta(seconds=1))
+    tz = zona_horaria(zona)
+    columns = election_of(eleccion).columns
+    one_by_one = [
+        to_acta_record(acta, columns=columns, tz=tz)
+        for acta in Acta.objects.filter(
+            eleccion=eleccion, estado=Estado.VERIFICADA, fecha_hora_verificacion__lte=hasta
+        )
+        .select_related("esperada__casilla")
+        .order_by(F("esperada__orden").asc(nulls_last=True), "id")
+    ]
+
+    fast = list(corte_records(eleccion, hasta=hasta, columns=columns, tz=tz))
+
+    assert fast == one_by_one
+    assert len(fast) == 4 and [r.fuera_catalogo for r in fast] == [False, False, False, True]
+    assert {core.Marca.ILEGIBLE, core.Marca.SIN_DATO, core.Marca.NO_APLICA} <= set(fast[1].votos)
+    assert fast[0].fecha_hora_acopio == core.local_timestamp(lmt, tz=tz)
+    assert (
+        list(
+            corte_records(eleccion, hasta=hasta, columns=columns, tz=tz, casillas=casillas_por_id())
+        )
+        == fast
+    )
