@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openprep.accounts.models import Rol
+from openprep.catalog.package_spec import COLUMNAS_CASILLAS
 from openprep.core import model as core
 from openprep.simulate.ballots import EleccionSimulada, elecciones
 from openprep.simulate.geography import ENTIDAD, ID_ENTIDAD, ZONA_HORARIA, Territorio, construir
@@ -173,21 +174,7 @@ def _csv(path: Path, columnas: list[str], filas) -> None:
 
 
 def _casillas(out: Path, territorio: Territorio) -> None:
-    columnas = [
-        "ID_ESTADO",
-        "ESTADO",
-        "ID_DISTRITO",
-        "DISTRITO",
-        "ID_MUNICIPIO",
-        "MUNICIPIO",
-        "SECCION",
-        "TIPO_CASILLA",
-        "ID_CASILLA",
-        "EXT_CONTIGUA",
-        "UBICACION_CASILLA",
-        "LISTA_NOMINAL",
-        "CATD",
-    ]
+    columnas = [*COLUMNAS_CASILLAS, "CATD"]
     _csv(
         out / "casillas.csv",
         columnas,
