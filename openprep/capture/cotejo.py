@@ -25,6 +25,7 @@ from openprep.capture.services import (
     SeparacionDeFunciones,
     campos_del_acta,
     campos_en_desacuerdo,
+    exigir_campos,
     valor_capturado,
 )
 from openprep.intake.models import Acta, Estado, EventoActa, TipoEvento
@@ -100,20 +101,16 @@ def cotejar(
             hint="Se coteja cuando las dos capturas difieren.",
         )
     pendiente = desacuerdo(acta, capturas)
-    faltan = [c for c in pendiente.campos if c not in decisiones]
-    sobran = [c for c in decisiones if c not in pendiente.campos]
-    if faltan or sobran:
-        detalle = []
-        if faltan:
-            detalle.append(f"falta decidir {', '.join(faltan)}")
-        if sobran:
-            detalle.append(f"{', '.join(sobran)} no están en desacuerdo")
-        raise CaptureError(
-            f"acta {acta.clave_acta}: {'; '.join(detalle)}.",
-            hint="En cotejo se deciden solo los campos en que difieren las capturas: "
-            + (", ".join(pendiente.campos) or "ninguno")
-            + ".",
-        )
+    exigir_campos(
+        acta,
+        esperados=pendiente.campos,
+        recibidos=decisiones,
+        faltan=lambda c: f"falta decidir {c}",
+        sobran=lambda c: f"{c} no están en desacuerdo",
+        hint="En cotejo se deciden solo los campos en que difieren las capturas: "
+        + (", ".join(pendiente.campos) or "ninguno")
+        + ".",
+    )
     decididos = {c: valor_capturado(acta, c, decisiones[c]) for c in pendiente.campos}
     primera, segunda = capturas[:CAPTURAS_REQUERIDAS]
     acta.valores = {**primera.valores, **decididos}

@@ -19,7 +19,7 @@ Two ways an acta becomes VERIFICADA here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -82,19 +82,34 @@ def campos_del_acta(acta: Acta) -> tuple[str, ...]:
 def validar_valores(acta: Acta, valores: Mapping[str, str]) -> dict[str, str]:
     """Check every field is present and holds a plausible number, ILEGIBLE or SIN DATO."""
     campos = campos_del_acta(acta)
-    faltan = [c for c in campos if c not in valores]
-    sobran = [c for c in valores if c not in campos]
-    if faltan or sobran:
-        detalle = []
-        if faltan:
-            detalle.append(f"faltan {', '.join(faltan)}")
-        if sobran:
-            detalle.append(f"no corresponden a esta acta {', '.join(sobran)}")
-        raise CaptureError(
-            f"acta {acta.clave_acta}: {'; '.join(detalle)}.",
-            hint="Capture exactamente los campos del acta.",
-        )
+    exigir_campos(
+        acta,
+        esperados=campos,
+        recibidos=valores,
+        faltan=lambda c: f"faltan {c}",
+        sobran=lambda c: f"no corresponden a esta acta {c}",
+        hint="Capture exactamente los campos del acta.",
+    )
     return {campo: valor_capturado(acta, campo, valores[campo]) for campo in campos}
+
+
+def exigir_campos(
+    acta: Acta,
+    *,
+    esperados: Sequence[str],
+    recibidos: Mapping[str, object],
+    faltan: Callable[[str], str],
+    sobran: Callable[[str], str],
+    hint: str,
+) -> None:
+    """Refuse a form that lacks any of ``esperados`` or brings other fields, naming both."""
+    ausentes = [c for c in esperados if c not in recibidos]
+    ajenos = [c for c in recibidos if c not in esperados]
+    detalle = [
+        texto(", ".join(lista)) for texto, lista in ((faltan, ausentes), (sobran, ajenos)) if lista
+    ]
+    if detalle:
+        raise CaptureError(f"acta {acta.clave_acta}: {'; '.join(detalle)}.", hint=hint)
 
 
 def valor_capturado(acta: Acta, campo: str, valor: object) -> str:
