@@ -66,7 +66,12 @@ def eleccion(db):
         ),
         ActaEsperadaSpec(casilla=casilla(102, "S"), lista_nominal=0, tipo_acta="3"),
     ]
-    return importar_eleccion(election=election, zona="UTC-5", actas=specs)
+    eleccion = importar_eleccion(election=election, zona="UTC-5", actas=specs)
+    # The TIPO_ACTA its keys end with (2; 3 for especiales): keys outside the catalog are
+    # registered under it as fuera de catálogo.
+    eleccion.tipo_acta, eleccion.tipo_acta_especial = "2", "3"
+    eleccion.save()
+    return eleccion
 
 
 @pytest.fixture(scope="session", autouse=True)

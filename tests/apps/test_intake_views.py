@@ -36,14 +36,6 @@ def media(settings, tmp_path) -> Path:
 
 
 @pytest.fixture
-def eleccion(eleccion):
-    """The small election, with the TIPO_ACTA its keys end with (2; 3 for especiales)."""
-    eleccion.tipo_acta, eleccion.tipo_acta_especial = "2", "3"
-    eleccion.save()
-    return eleccion
-
-
-@pytest.fixture
 def operadores(db):
     catd = registrar_catd(clave="CATD-01", nombre="Chetumal")
     return {

@@ -31,13 +31,6 @@ def media(settings, tmp_path) -> Path:
 
 
 @pytest.fixture
-def eleccion(eleccion):
-    eleccion.tipo_acta, eleccion.tipo_acta_especial = "2", "3"
-    eleccion.save()
-    return eleccion
-
-
-@pytest.fixture
 def operadores(db):
     catd = registrar_catd(clave="CATD-07", nombre="Bacalar")
     return {
