@@ -13,10 +13,12 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 install: $(STAMP)
 
 # Debian packages the tests use for real: Chromium (Playwright drives it), ssh-keygen
-# (corte signatures). Installed only when missing.
+# (corte signatures), OpenSSH's sshd (difusores' SFTP servers), openssl (FTPS
+# certificates). Installed only when missing.
 system-packages:
-	@command -v chromium >/dev/null && command -v ssh-keygen >/dev/null || \
-		(apt-get update -q && apt-get install -y -q chromium openssh-client)
+	@command -v chromium >/dev/null && command -v ssh-keygen >/dev/null && \
+		test -x /usr/sbin/sshd && command -v openssl >/dev/null || \
+		(apt-get update -q && apt-get install -y -q chromium openssh-client openssh-server openssl)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "openprep.audit",
     "openprep.coordinacion",
     "openprep.simulate",
+    "openprep.difusion",
     # The operator console: sessions, the role-gated admin (replaces django.contrib.admin),
     # throttled logins, operators and CATDs.
     "django.contrib.sessions",
@@ -165,6 +166,17 @@ OPENPREP_LLAVE_CORTE = Path(
     os.environ.get("OPENPREP_LLAVE_CORTE", DATA_DIR / "llaves" / "corte_ed25519")
 )
 OPENPREP_FIRMANTE = os.environ.get("OPENPREP_FIRMANTE", "prep@openprep")
+
+# Difusores: their passwords and SSH keys are stored encrypted with the Fernet key in this
+# file (created on first use, mode 600); without the file the database alone reveals none.
+OPENPREP_LLAVE_SECRETOS = Path(
+    os.environ.get("OPENPREP_LLAVE_SECRETOS", DATA_DIR / "llaves" / "secretos.fernet")
+)
+# Seconds a difusor's server may take to answer before the attempt counts as failed.
+OPENPREP_DIFUSION_TIMEOUT = _env_int("OPENPREP_DIFUSION_TIMEOUT", 30)
+# FTPS: the certificate authorities trusted for difusores' servers (a PEM file); empty
+# means the system's.
+OPENPREP_DIFUSION_CA = os.environ.get("OPENPREP_DIFUSION_CA", "")
 
 # Election night limits (each can be set from the environment).
 # An acta image larger than this is refused before it is decoded (bytes) …

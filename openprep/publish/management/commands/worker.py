@@ -20,8 +20,10 @@ from django.utils import timezone
 from openprep.catalog.models import Proceso
 from openprep.commands import OpenprepCommand
 from openprep.core.errors import UserError
+from openprep.difusion.models import Resultado
+from openprep.difusion.servicios import difundir
 from openprep.publish.builder import build, every_expected_acta_verified, signing_key
-from openprep.publish.folder import PublicationError
+from openprep.publish.folder import PublicationError, read_latest
 from openprep.publish.schedule import next_corte
 
 
@@ -72,11 +74,29 @@ class Command(OpenprepCommand):
             if hasta is None:
                 self.stdout.write("La publicación ya concluyó.")
                 return
+            self.deliver(publicacion, plazo=hasta)  # the current corte, until the next one
             if not self.wait_until(hasta):
                 break
             if self.publish(publicacion, hasta=hasta, fin=fin):
+                self.deliver(publicacion, plazo=timezone.now() + intervalo)
                 return
         self.stdout.write("Detenido; el último corte publicado sigue vigente.")
+
+    def deliver(self, publicacion: Path, *, plazo: datetime) -> None:
+        """Bring every enabled difusor to the current corte (a restarted worker resumes)."""
+        latest = read_latest(publicacion)
+        if latest is None or self.stop.is_set():
+            return
+        for entrega in difundir(
+            publicacion=publicacion, latest=latest, plazo=plazo, detener=self.stop
+        ):
+            if entrega.resultado == Resultado.ENTREGADA:
+                self.stdout.write(f"Difusor {entrega.difusor}: corte {entrega.corte} entregado.")
+            else:
+                self.stderr.write(
+                    f"Aviso: el difusor {entrega.difusor} no recibió el corte {entrega.corte}: "
+                    f"{entrega.error.splitlines()[-1] if entrega.error else ''}"
+                )
 
     def wait_until(self, moment: datetime) -> bool:
         """Sleep until ``moment``; False if asked to stop first."""

@@ -1,0 +1,218 @@
+"""Deliver one corte to one difusor so that its folder always holds a whole corte.
+
+The order is what keeps a mirror whole at every instant, whatever fails:
+
+1. acta images the server lacks, each under ``imagenes/.parcial-<sha>`` then renamed
+   (a name under ``imagenes/`` is always a complete image);
+2. the corte under ``cortes/.parcial-<id>/``: files the difusor's current corte already
+   has with the same hash are hard-linked on the server where it can (SFTP), the rest
+   uploaded; a partial folder left by a dropped connection or a killed worker is resumed
+   (files already there with their full size are kept); ``manifest.json`` goes last;
+3. the check: every file's size from the server's listing, SHA-256 from the server where
+   it offers one, and ``manifest.json`` and its signature read back byte for byte; then
+   the folder is renamed to ``cortes/<id>``;
+4. ``latest.json`` last (uploaded aside, read back, renamed over the old one): until this
+   rename the difusor's site shows the previous corte, whole; after it, the new one.
+
+The root ``index.html`` (written once by the publication) goes with the first delivery.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from django.utils import timezone
+
+from openprep.core.manifest import MANIFEST_NAME, ManifestError, parse_manifest
+from openprep.difusion.transporte import Destino, FallaDeDifusor, unir
+from openprep.publish.folder import (
+    CORTES,
+    IMAGENES,
+    LATEST,
+    PARTIAL_PREFIX,
+    Latest,
+    PublicationError,
+    parse_latest,
+)
+
+FIRMA = f"{MANIFEST_NAME}.sig"
+PORTADA = "index.html"
+
+
+@dataclass
+class Resumen:
+    """What one delivery moved: files and bytes sent, files the server already had."""
+
+    archivos: int = 0
+    bytes: int = 0
+    omitidos: int = 0
+
+    def enviado(self, size: int) -> None:
+        self.archivos += 1
+        self.bytes += size
+
+
+Avance = Callable[[str], None]
+"""Called with each remote path before it is written (progress; tests cut connections)."""
+
+
+class _Entrega:
+    def __init__(
+        self,
+        destino: Destino,
+        *,
+        publicacion: Path,
+        latest: Latest,
+        plazo: datetime | None,
+        avance: Avance | None,
+    ):
+        self.destino = destino
+        self.publicacion = publicacion
+        self.latest = latest
+        self.plazo = plazo
+        self.avance = avance or (lambda _ruta: None)
+        self.resumen = Resumen()
+
+    def _a_tiempo(self) -> None:
+        if self.plazo is not None and timezone.now() >= self.plazo:
+            raise FallaDeDifusor(
+                f"se agotó el plazo del periodo ({self.plazo:%H:%M:%S}) antes de terminar "
+                f"el corte {self.latest.corte}; el difusor conserva su corte anterior completo."
+            )
+
+    def _subir(self, local: Path, remota: str) -> None:
+        self._a_tiempo()
+        self.avance(remota)
+        self.resumen.enviado(self.destino.subir(local, remota))
+
+    def _subir_y_renombrar(self, local: Path, remota: str) -> None:
+        parent, name = PurePosixPath(remota).parent.as_posix(), PurePosixPath(remota).name
+        aside = unir(parent, PARTIAL_PREFIX + name)
+        self._subir(local, aside)
+        if self.destino.leer(aside) != local.read_bytes():
+            raise FallaDeDifusor(f"{remota} llegó distinto al difusor (se leyó de vuelta).")
+        self.destino.renombrar(aside, remota)
+
+    def portada(self) -> None:
+        local = self.publicacion / PORTADA
+        if local.exists() and self.destino.listar(".").get(PORTADA) != local.stat().st_size:
+            self._subir_y_renombrar(local, PORTADA)
+
+    def imagenes(self) -> None:
+        carpeta = self.publicacion / IMAGENES
+        if not carpeta.is_dir():
+            return
+        remotas = self.destino.listar(IMAGENES)
+        nuevas = []
+        for local in sorted(carpeta.iterdir()):
+            if local.name.startswith(PARTIAL_PREFIX) or not local.is_file():
+                continue
+            if remotas.get(local.name) == local.stat().st_size:
+                self.resumen.omitidos += 1
+            else:
+                nuevas.append(local)
+        if nuevas:
+            self.destino.crear_carpeta(IMAGENES)
+        for local in nuevas:
+            aside = unir(IMAGENES, PARTIAL_PREFIX + local.name)
+            self._subir(local, aside)
+            self.destino.renombrar(aside, unir(IMAGENES, local.name))
+
+    def _hashes_del_corte_remoto(self) -> tuple[str, dict[str, str]]:
+        """The difusor's current corte and its files' hashes, if it is one of ours."""
+        data = self.destino.leer(LATEST)
+        if data is None:
+            return "", {}
+        try:
+            remoto = parse_latest(data, where=LATEST)
+            local = self.publicacion / CORTES / remoto.corte / MANIFEST_NAME
+            manifest = parse_manifest(local.read_bytes(), where=str(local))
+        except (PublicationError, ManifestError, OSError):
+            return "", {}
+        if manifest.sha256() != remoto.manifest_sha256:
+            return "", {}
+        return remoto.corte, {f.path: f.sha256 for f in manifest.files}
+
+    def corte(self) -> None:
+        corte = self.latest.corte
+        local = self.publicacion / CORTES / corte
+        manifest_bytes = (local / MANIFEST_NAME).read_bytes()
+        manifest = parse_manifest(manifest_bytes, where=str(local / MANIFEST_NAME))
+        final = unir(CORTES, corte)
+        if self.destino.leer(unir(final, MANIFEST_NAME)) == manifest_bytes:
+            self.resumen.omitidos += len(manifest.files) + 2  # renamed whole before
+            return
+        anterior, hashes = self._hashes_del_corte_remoto()
+        parcial = unir(CORTES, PARTIAL_PREFIX + corte)
+        por_carpeta: dict[str, dict[str, int]] = defaultdict(dict)
+        for entry in manifest.files:
+            path = PurePosixPath(entry.path)
+            por_carpeta[path.parent.as_posix()][path.name] = entry.size
+        hay: dict[str, dict[str, int]] = {}
+        for carpeta in sorted(por_carpeta):
+            self.destino.crear_carpeta(unir(parcial, carpeta))
+            hay[carpeta] = self.destino.listar(unir(parcial, carpeta))
+        for entry in manifest.files:
+            path = PurePosixPath(entry.path)
+            remota = unir(parcial, entry.path)
+            if hay[path.parent.as_posix()].get(path.name) == entry.size:
+                self.resumen.omitidos += 1  # a resumed delivery: this file arrived whole
+            elif hashes.get(entry.path) == entry.sha256 and self.destino.enlazar(
+                unir(CORTES, anterior, entry.path), remota
+            ):
+                self.resumen.omitidos += 1
+            else:
+                self._subir(local / entry.path, remota)
+        self._subir(local / FIRMA, unir(parcial, FIRMA))
+        self._subir(local / MANIFEST_NAME, unir(parcial, MANIFEST_NAME))
+        self._comprobar(parcial, local=local, esperado=por_carpeta)
+        self.destino.renombrar(parcial, final)
+
+    def _comprobar(self, parcial: str, *, local: Path, esperado: dict[str, dict[str, int]]) -> None:
+        for nombre in (MANIFEST_NAME, FIRMA):
+            if self.destino.leer(unir(parcial, nombre)) != (local / nombre).read_bytes():
+                raise FallaDeDifusor(f"{nombre} llegó distinto al difusor (se leyó de vuelta).")
+        manifest = parse_manifest((local / MANIFEST_NAME).read_bytes(), where=str(local))
+        hashes = {f.path: f.sha256 for f in manifest.files}
+        for carpeta, archivos in esperado.items():
+            remotos = self.destino.listar(unir(parcial, carpeta))
+            for nombre, size in archivos.items():
+                ruta = PurePosixPath(carpeta, nombre).as_posix()
+                if remotos.get(nombre) != size:
+                    raise FallaDeDifusor(
+                        f"{ruta} quedó con {remotos.get(nombre, 0)} bytes en el difusor; "
+                        f"debían ser {size}."
+                    )
+                remoto = self.destino.sha256(unir(parcial, ruta))
+                if remoto is not None and remoto != hashes[ruta]:
+                    raise FallaDeDifusor(f"{ruta} llegó con otro SHA-256 al difusor.")
+
+    def apuntar(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(tmp) / LATEST
+            local.write_bytes(self.latest.to_bytes())  # this corte's, even if a newer one exists
+            self._subir_y_renombrar(local, LATEST)
+
+
+def entregar(
+    destino: Destino,
+    *,
+    publicacion: Path,
+    latest: Latest,
+    plazo: datetime | None = None,
+    avance: Avance | None = None,
+) -> Resumen:
+    """Bring the difusor behind ``destino`` to ``latest``; what it took."""
+    entrega = _Entrega(destino, publicacion=publicacion, latest=latest, plazo=plazo, avance=avance)
+    if destino.leer(LATEST) == latest.to_bytes():
+        return entrega.resumen  # already there
+    entrega.portada()
+    entrega.imagenes()
+    entrega.corte()
+    entrega.apuntar()
+    return entrega.resumen
