@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("openprep.intake.urls")),
     path("", include("openprep.capture.urls")),
     path("", include("openprep.coordinacion.urls")),
+    path("", include("openprep.difusion.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -88,7 +88,7 @@ class _Entrega:
     def _subir(self, local: Path, remota: str) -> None:
         self._a_tiempo()
         self.avance(remota)
-        self.resumen.enviado(self.destino.subir(local, remota))
+        self.resumen.enviado(self.destino.subir(local, remota, vigilar=self._a_tiempo))
 
     def _subir_y_renombrar(self, local: Path, remota: str) -> None:
         parent, name = PurePosixPath(remota).parent.as_posix(), PurePosixPath(remota).name

@@ -38,7 +38,7 @@ from openprep.difusion.models import (
     Resultado,
     TipoIncidente,
 )
-from openprep.difusion.transporte import Destino, FallaDeDifusor
+from openprep.difusion.transporte import Destino, FallaDeDifusor, describir
 from openprep.difusion.transporte_ftp import DestinoFTP
 from openprep.difusion.transporte_sftp import DestinoSFTP
 from openprep.publish.folder import Latest
@@ -136,7 +136,7 @@ def _entregar_a(difusor: Difusor, entrega: Entrega, opciones: Opciones) -> Entre
         except FallaDeDifusor as exc:
             errores.append(exc.text)
         except ERRORES_DE_RED as exc:  # dropped, full disk, denied mid-transfer …
-            errores.append(f"{exc.__class__.__name__}: {exc}".strip())
+            errores.append(describir(exc))
         espera = opciones.esperas[min(len(errores), len(opciones.esperas)) - 1]
         if timezone.now() + timedelta(seconds=espera) >= opciones.plazo:
             break

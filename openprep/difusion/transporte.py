@@ -10,6 +10,10 @@ nothing is renamed into place until it is complete.
 
 from __future__ import annotations
 
+import errno
+import ftplib
+import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -27,8 +31,9 @@ class Destino(Protocol):
     def crear_carpeta(self, ruta: str) -> None:
         """Create ``ruta`` and its parents where missing."""
 
-    def subir(self, local: Path, remota: str) -> int:
-        """Upload ``local`` to ``remota`` (overwriting); the bytes sent."""
+    def subir(self, local: Path, remota: str, *, vigilar: Callable[[], None]) -> int:
+        """Upload ``local`` to ``remota`` (overwriting); the bytes sent. ``vigilar`` is
+        called after every block and may raise to abandon the upload (the period ended)."""
 
     def renombrar(self, origen: str, destino: str) -> None:
         """Move ``origen`` to ``destino``, replacing a file already there."""
@@ -54,3 +59,17 @@ def unir(*partes: str) -> str:
     absolute = bool(partes) and partes[0].startswith("/")
     joined = "/".join(pieces)
     return ("/" + joined) if absolute else (joined or ".")
+
+
+def describir(exc: BaseException) -> str:
+    """A network or server failure in words an operator can act on."""
+    detalle = f"{exc.__class__.__name__}: {exc}".strip()
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"el servidor dejó de responder (tiempo de espera agotado; {detalle})."
+    if isinstance(exc, ConnectionError | EOFError):
+        return f"se cortó la conexión con el servidor ({detalle})."
+    if getattr(exc, "errno", None) == errno.ENOSPC or str(exc).startswith("452"):
+        return f"el servidor no tiene espacio en disco ({detalle})."
+    if isinstance(exc, ftplib.error_perm):
+        return f"el servidor FTP rechazó una operación ({detalle})."
+    return f"falló la transferencia ({detalle})."

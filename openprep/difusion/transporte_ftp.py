@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ftplib
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 
 from openprep.difusion.transporte import FallaDeDifusor, unir
@@ -103,9 +104,14 @@ class DestinoFTP:
                 self._ftp.mkd(path)  # shows at the first upload into it
             self._carpetas.add(path)
 
-    def subir(self, local: Path, remota: str) -> int:
+    def subir(self, local: Path, remota: str, *, vigilar: Callable[[], None]) -> int:
         with local.open("rb") as handle:
-            self._ftp.storbinary(f"STOR {self._ruta(remota)}", handle, blocksize=_BLOQUE)
+            self._ftp.storbinary(
+                f"STOR {self._ruta(remota)}",
+                handle,
+                blocksize=_BLOQUE,
+                callback=lambda _block: vigilar(),
+            )
         return local.stat().st_size
 
     def renombrar(self, origen: str, destino: str) -> None:

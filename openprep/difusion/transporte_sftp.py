@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import socket
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import paramiko
@@ -124,10 +125,12 @@ class DestinoSFTP:
             except FileNotFoundError:
                 self._sftp.mkdir(path)
 
-    def subir(self, local: Path, remota: str) -> int:
+    def subir(self, local: Path, remota: str, *, vigilar: Callable[[], None]) -> int:
         with local.open("rb") as handle:
-            attrs = self._sftp.putfo(handle, self._ruta(remota), confirm=False)
-        return local.stat().st_size if attrs is not None else 0
+            self._sftp.putfo(
+                handle, self._ruta(remota), confirm=False, callback=lambda _sent, _total: vigilar()
+            )
+        return local.stat().st_size
 
     def renombrar(self, origen: str, destino: str) -> None:
         self._sftp.posix_rename(self._ruta(origen), self._ruta(destino))

@@ -132,7 +132,8 @@ class ServidorFTP:
     ) -> None:
         from pyftpdlib.authorizers import DummyAuthorizer
         from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
-        from pyftpdlib.servers import ThreadedFTPServer
+        from pyftpdlib.ioloop import IOLoop
+        from pyftpdlib.servers import FTPServer
 
         self.raiz = raiz
         self.autorizador = DummyAuthorizer()
@@ -151,9 +152,14 @@ class ServidorFTP:
             dtp = type("Lento", (ThrottledDTPHandler,), {})
             dtp.read_limit = dtp.write_limit = bytes_por_segundo
             handler.dtp_handler = dtp
-        self.servidor = ThreadedFTPServer(("127.0.0.1", 0), handler)
+        # One IOLoop per server: pyftpdlib's default is a process-wide singleton.
+        self.servidor = FTPServer(("127.0.0.1", 0), handler, ioloop=IOLoop())
         self.puerto = self.servidor.address[1]
-        self.hilo = threading.Thread(target=self.servidor.serve_forever, daemon=True)
+        self.hilo = threading.Thread(
+            target=self.servidor.serve_forever,
+            kwargs={"timeout": 0.2, "handle_exit": False},  # wakes up to notice close_all
+            daemon=True,
+        )
 
     def cuenta(self, usuario: str) -> Path:
         carpeta = self.raiz / usuario
