@@ -157,9 +157,7 @@ def test_a_first_push_by_sftp_leaves_a_whole_verifiable_mirror(sshd, pub):
     assert (mirror / "index.html").read_bytes() == (pub.root / "index.html").read_bytes()
     assert entrega.bytes == sum(
         p.stat().st_size for p in (pub.root / CORTES / latest.corte).rglob("*") if p.is_file()
-    ) + (pub.root / "index.html").stat().st_size + len(b"\x89PNG acta 1") + len(
-        latest.to_bytes()
-    )
+    ) + (pub.root / "index.html").stat().st_size + len(b"\x89PNG acta 1") + len(latest.to_bytes())
     difusor.refresh_from_db()
     assert difusor.ultimo_corte == latest.corte and difusor.fallas_consecutivas == 0
     # The server's key was pinned on first use, and that is on record.
