@@ -169,7 +169,7 @@ def test_a_first_push_by_sftp_leaves_a_whole_verifiable_mirror(sshd, pub):
 
 def test_the_next_corte_sends_only_what_changed_and_links_the_rest(sshd, pub):
     pub.imagen(b"acta 1")
-    difusor, mirror = sftp(sshd, 2)
+    _, mirror = sftp(sshd, 2)
     difundir(publicacion=pub.root, latest=pub.corte(datos="uno", paginas=40), plazo=plazo())
     pub.imagen(b"acta 2")
     second = pub.corte(datos="dos", paginas=40)
@@ -261,7 +261,7 @@ def test_a_full_disk_fails_the_delivery_and_the_mirror_keeps_its_previous_corte(
 
 
 def test_a_connection_dropped_mid_transfer_is_retried_and_resumed(sshd, pub):
-    difusor, mirror = sftp(sshd, 5)
+    _, mirror = sftp(sshd, 5)
     difundir(publicacion=pub.root, latest=pub.corte(datos="uno", paginas=5), plazo=plazo())
     second = pub.corte(datos="dos", paginas=60)  # every page differs from the first corte's
     subidos = []
