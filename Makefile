@@ -8,7 +8,7 @@ DEMO_OUT ?= build/demo
 DEMO_ARGS ?=
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench bench-captures bench-corte clean
+.PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench bench-captures bench-corte bench-difusion clean
 
 install: $(STAMP)
 
@@ -64,6 +64,12 @@ bench-corte: install
 	$(BIN)/python benchmarks/bench_corte.py --reuse
 
 # Captures accepted per second by `openprep serve` on PostgreSQL (needs PG_URL's server).
+# Ten difusores (chrooted SFTP users of a real sshd) receive the national corte that
+# bench-corte builds, then following cortes (needs root, like the tests).
+bench-difusion: install system-packages
+	test -f build/bench/corte/publicacion-170648/latest.json || $(MAKE) bench-corte
+	$(BIN)/python benchmarks/bench_difusion.py
+
 bench-captures: install
 	$(BIN)/python benchmarks/bench_captures.py --configs 4x4,2x8
 
