@@ -68,3 +68,38 @@ def test_a_stop_request_interrupts_the_wait_between_cortes(db):
     worker.stop = threading.Event()
     threading.Timer(0.1, worker.stop.set).start()
     assert worker.wait_until(timezone.now() + timedelta(hours=1)) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_delivers_every_corte_to_the_difusores_ending_with_the_final_one(
+    publicacion, acta_verificada, tmp_path, settings
+):
+    from servidores_difusion import CONTRASENA, ServidorFTP
+
+    from openprep.difusion.registro import registrar_difusor
+    from openprep.publish.verify import check_publication
+
+    settings.OPENPREP_LLAVE_SECRETOS = tmp_path / "secretos.fernet"
+    for i, esperada in enumerate(ActaEsperada.objects.all()):
+        acta_verificada(esperada, image=f"acta {i}".encode())
+    servidor = ServidorFTP(tmp_path / "ftp").iniciar()
+    try:
+        mirror = servidor.cuenta("medio")
+        registrar_difusor(
+            nombre="Medio",
+            protocolo="ftp",
+            host="127.0.0.1",
+            puerto=servidor.puerto,
+            usuario="medio",
+            contrasena=CONTRASENA,
+        )
+        out = StringIO()
+        call_command("worker", "--intervalo-segundos", "1", stdout=out)
+        assert "Difusor Medio: corte" in out.getvalue()
+        assert (mirror / "latest.json").read_bytes() == (publicacion / "latest.json").read_bytes()
+        assert manifest_of_latest(mirror)["final"] is True
+        assert all(c.ok for c in check_publication(mirror))
+        images = sorted(p.name for p in (publicacion / "imagenes").iterdir())
+        assert sorted(p.name for p in (mirror / "imagenes").iterdir()) == images
+    finally:
+        servidor.detener()
