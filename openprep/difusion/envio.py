@@ -19,6 +19,7 @@ The root ``index.html`` (written once by the publication) goes with the first de
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -70,12 +71,14 @@ class _Entrega:
         latest: Latest,
         plazo: datetime | None,
         avance: Avance | None,
+        imagenes_desde: float | None,
     ):
         self.destino = destino
         self.publicacion = publicacion
         self.latest = latest
         self.plazo = plazo
         self.avance = avance or (lambda _ruta: None)
+        self.imagenes_desde = imagenes_desde
         self.resumen = Resumen()
 
     def _a_tiempo(self) -> None:
@@ -104,21 +107,29 @@ class _Entrega:
             self._subir_y_renombrar(local, PORTADA)
 
     def imagenes(self) -> None:
+        """Images the difusor lacks. After a delivery that succeeded, only images published
+        since it began can be missing (images never leave a mirror), so a national
+        night's hundreds of thousands are not listed again every corte."""
         carpeta = self.publicacion / IMAGENES
         if not carpeta.is_dir():
             return
-        remotas = self.destino.listar(IMAGENES)
+        desde = self.imagenes_desde
+        remotas = self.destino.listar(IMAGENES) if desde is None else {}
         nuevas = []
-        for local in sorted(carpeta.iterdir()):
-            if local.name.startswith(PARTIAL_PREFIX) or not local.is_file():
-                continue
-            if remotas.get(local.name) == local.stat().st_size:
-                self.resumen.omitidos += 1
-            else:
-                nuevas.append(local)
+        with os.scandir(carpeta) as entries:
+            for entry in entries:
+                if entry.name.startswith(PARTIAL_PREFIX) or not entry.is_file():
+                    continue
+                info = entry.stat()
+                if desde is not None and info.st_mtime < desde:
+                    self.resumen.omitidos += 1  # published before the last whole delivery
+                elif remotas.get(entry.name) == info.st_size:
+                    self.resumen.omitidos += 1
+                else:
+                    nuevas.append(Path(entry.path))
         if nuevas:
             self.destino.crear_carpeta(IMAGENES)
-        for local in nuevas:
+        for local in sorted(nuevas):
             aside = unir(IMAGENES, PARTIAL_PREFIX + local.name)
             self._subir(local, aside)
             self.destino.renombrar(aside, unir(IMAGENES, local.name))
@@ -206,9 +217,20 @@ def entregar(
     latest: Latest,
     plazo: datetime | None = None,
     avance: Avance | None = None,
+    imagenes_desde: float | None = None,
 ) -> Resumen:
-    """Bring the difusor behind ``destino`` to ``latest``; what it took."""
-    entrega = _Entrega(destino, publicacion=publicacion, latest=latest, plazo=plazo, avance=avance)
+    """Bring the difusor behind ``destino`` to ``latest``; what it took.
+
+    ``imagenes_desde``: when the last delivery that succeeded began (a POSIX timestamp);
+    images published before it are on the difusor already. None: list them there."""
+    entrega = _Entrega(
+        destino,
+        publicacion=publicacion,
+        latest=latest,
+        plazo=plazo,
+        avance=avance,
+        imagenes_desde=imagenes_desde,
+    )
     if destino.leer(LATEST) == latest.to_bytes():
         return entrega.resumen  # already there
     entrega.portada()

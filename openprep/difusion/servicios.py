@@ -91,12 +91,30 @@ def abrir_destino(difusor: Difusor) -> Destino:
     )
 
 
+MARGEN_RELOJ = 5.0
+"""Seconds of slack between an image's file time and a delivery's start (clock, disk)."""
+
+
 def _intento(
     difusor: Difusor, *, publicacion: Path, latest: Latest, plazo: datetime, avance: Avance | None
 ) -> Resumen:
+    ultima = (
+        Entrega.objects.filter(difusor=difusor, resultado=Resultado.ENTREGADA)
+        .exclude(inicio=None)
+        .order_by("-inicio")
+        .values_list("inicio", flat=True)
+        .first()
+    )
     destino = abrir_destino(difusor)
     try:
-        return entregar(destino, publicacion=publicacion, latest=latest, plazo=plazo, avance=avance)
+        return entregar(
+            destino,
+            publicacion=publicacion,
+            latest=latest,
+            plazo=plazo,
+            avance=avance,
+            imagenes_desde=ultima.timestamp() - MARGEN_RELOJ if ultima else None,
+        )
     finally:
         with contextlib.suppress(*ERRORES_DE_RED):  # the connection may be gone already
             destino.cerrar()

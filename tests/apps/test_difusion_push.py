@@ -7,6 +7,8 @@ the 3-strike rule must fire exactly on the third consecutive miss.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -63,11 +65,14 @@ class Publicacion:
         self.key = signing.generate_key(root / "llave", principal=PRINCIPAL)
         self.numero = 0
 
-    def imagen(self, contenido: bytes) -> str:
+    def imagen(self, contenido: bytes, *, hace_minutos: int = 60) -> str:
+        """An acta image published ``hace_minutos`` ago (file time, as the night goes)."""
         sha = hashlib.sha256(contenido).hexdigest()
         fuente = self.root.parent / "fuente.png"
         fuente.write_bytes(contenido)
         publish_image(self.root, sha256=sha, source=fuente)
+        antes = time.time() - hace_minutos * 60
+        os.utime(self.root / "imagenes" / sha, (antes, antes))
         return sha
 
     def corte(self, *, datos: str, paginas: int = 20, grande: int = 0):
@@ -171,7 +176,7 @@ def test_the_next_corte_sends_only_what_changed_and_links_the_rest(sshd, pub):
     pub.imagen(b"acta 1")
     _, mirror = sftp(sshd, 2)
     difundir(publicacion=pub.root, latest=pub.corte(datos="uno", paginas=40), plazo=plazo())
-    pub.imagen(b"acta 2")
+    pub.imagen(b"acta 2", hace_minutos=0)  # published after the first delivery
     second = pub.corte(datos="dos", paginas=40)
     [entrega] = difundir(publicacion=pub.root, latest=second, plazo=plazo())
     assert entrega.resultado == Resultado.ENTREGADA, entrega.error
@@ -196,7 +201,7 @@ def test_ftp_and_ftps_deliver_whole_cortes_and_skip_images_already_there(tmp_pat
         _, mirror_ftps = ftp(seguro, "universidad", protocolo="ftps", nombre="Universidad")
         entregas = difundir(publicacion=pub.root, latest=first, plazo=plazo())
         assert [e.resultado for e in entregas] == [Resultado.ENTREGADA] * 2, entregas
-        pub.imagen(b"acta 2")
+        pub.imagen(b"acta 2", hace_minutos=0)
         second = pub.corte(datos="dos")
         entregas = difundir(publicacion=pub.root, latest=second, plazo=plazo())
         assert [e.resultado for e in entregas] == [Resultado.ENTREGADA] * 2
