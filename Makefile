@@ -49,7 +49,7 @@ test-core: install system-packages
 	$(BIN)/pytest -q tests/core tests/cli
 
 test-sqlite: install system-packages
-	$(BIN)/pytest -q tests/apps
+	$(BIN)/pytest -q tests/apps -m "not postgresql"
 
 test-postgres: install system-packages
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q tests/apps

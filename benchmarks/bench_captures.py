@@ -35,6 +35,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "bench" / "captures"
@@ -156,7 +157,12 @@ def contar_consultas(paquete: Path, *, perfil: bool) -> dict[str, Any]:
         fila = verdad[datos["clave_acta"]]
         valores = {c: fila.celdas[c] for c in datos["campos"]}
         with CaptureQueriesContext(connection) as q:
-            r = client.post(f"/captura/{fila.clave_acta}/", valores)
+            # Form-encoded, as the load's clients (requests) send it: not multipart.
+            r = client.post(
+                f"/captura/{fila.clave_acta}/",
+                urlencode(valores),
+                content_type="application/x-www-form-urlencoded",
+            )
         assert r.status_code == 201, r.content
         if medir:
             consultas["captura"].append(len(q))
@@ -170,13 +176,15 @@ def contar_consultas(paquete: Path, *, perfil: bool) -> dict[str, Any]:
         import cProfile
         import pstats
 
-        profiler = cProfile.Profile()
+        # CPU time, not wall time: on a shared machine, waiting is someone else's work.
+        profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         for i in range(200):
             par(clientes[i % 2], medir=False)
         profiler.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
         resultado["perfil"] = out.getvalue()
     connections.close_all()
     admin_sql(f"DROP DATABASE IF EXISTS {PERFIL_DB} WITH (FORCE)")
@@ -204,6 +212,24 @@ def cpu_de_arbol(pid: int) -> float:
     return total / TICKS
 
 
+def cpu_postgres(db: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving ``db`` (its process title names the
+    database), so that other databases' work on a shared machine is not counted."""
+    cpu = {}
+    for entrada in Path("/proc").iterdir():
+        if not entrada.name.isdigit():
+            continue
+        try:
+            titulo = (entrada / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if not titulo.startswith("postgres:") or f" {db} " not in titulo:
+                continue
+            campos = (entrada / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[int(entrada.name)] = (int(campos[11]) + int(campos[12])) / TICKS
+    return cpu
+
+
 def cpu_maquina() -> tuple[float, float]:
     valores = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
     ocioso = valores[3] + valores[4]
@@ -225,6 +251,7 @@ def percentil(valores: list[float], q: float) -> float:
 
 def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespace) -> dict:
     recreate(RUN_DB, template=BASE_DB)
+    carga_antes = os.getloadavg()[0]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": f"{PG}/{RUN_DB}"}
@@ -267,9 +294,12 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
         barrera.wait(timeout=120)
         inicio = time.time()
         cpu_servidor, (ocupada, total) = cpu_de_arbol(server.pid), cpu_maquina()
+        pg_antes = cpu_postgres(RUN_DB)
         salidas = [cola.get(timeout=args.duracion + 120) for _ in procesos]
         fin_real = max([s["ultima"] for s in salidas] + [inicio + 0.001])
         cpu_servidor = cpu_de_arbol(server.pid) - cpu_servidor
+        # Backends are kept (CONN_MAX_AGE): one opened during the run counts from zero.
+        cpu_pg = sum(t - pg_antes.get(pid, 0.0) for pid, t in cpu_postgres(RUN_DB).items())
         ocupada2, total2 = cpu_maquina()
         for p in procesos:
             p.join()
@@ -280,6 +310,8 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
     captura = [x for s in salidas for x in s["captura"]]
     siguiente = [x for s in salidas for x in s["siguiente"]]
     cores = os.cpu_count() or 1
+    cpu_clientes = sum(s["cpu"] for s in salidas)
+    por_captura = 1000 / max(1, len(captura))
     return {
         "workers": workers,
         "threads": threads,
@@ -293,8 +325,15 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
         "siguiente_p99_ms": round(percentil(siguiente, 0.99) * 1000, 1),
         "rechazos": sum(len(s["rechazos"]) for s in salidas),
         "cpu_servidor_nucleos": round(cpu_servidor / segundos, 2),
-        "cpu_clientes_nucleos": round(sum(s["cpu"] for s in salidas) / segundos, 2),
+        "cpu_clientes_nucleos": round(cpu_clientes / segundos, 2),
+        "cpu_postgres_nucleos": round(cpu_pg / segundos, 2),
         "cpu_maquina_nucleos": round((ocupada2 - ocupada) / (total2 - total) * cores, 2),
+        # CPU per accepted capture (with its claim of the next acta): less sensitive to
+        # what else the machine runs than captures per second.
+        "ms_cpu_servidor_por_captura": round(cpu_servidor * por_captura, 1),
+        "ms_cpu_postgres_por_captura": round(cpu_pg * por_captura, 1),
+        "ms_cpu_clientes_por_captura": round(cpu_clientes * por_captura, 1),
+        "carga_1min_antes_despues": [carga_antes, os.getloadavg()[0]],
     }
 
 

@@ -20,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from openprep.capture import postgres
 from openprep.capture.cotejo import cotejar
 from openprep.capture.models import Asignacion, Captura, Tarea
 from openprep.capture.services import (
@@ -28,6 +29,7 @@ from openprep.capture.services import (
     CaptureError,
     ConflictoDeEstado,
     Resultado,
+    asignacion_perdida,
     capturar_y_verificar,
     verificar,
 )
@@ -36,6 +38,11 @@ from openprep.intake.models import Acta, Estado, EventoActa, TipoEvento
 # A candidate may be claimed by someone else between our read and our lock (PostgreSQL,
 # READ COMMITTED): then the next candidate is tried, a few times at most.
 _INTENTOS = 5
+
+
+def _postgresql() -> bool:
+    """Whether the capture path's hand-written statements (:mod:`.postgres`) apply."""
+    return connection.vendor == "postgresql"
 
 
 def vigencia(ahora: datetime) -> datetime:
@@ -103,6 +110,8 @@ def siguiente(*, usuario: AbstractBaseUser, tarea: Tarea, ahora: datetime) -> As
     """The acta this person works on next, claimed until :func:`vigencia` (None: nothing is
     waiting). Someone who already holds a claim for this task gets it again, extended."""
     hasta = vigencia(ahora)
+    if tarea == Tarea.CAPTURA and _postgresql():
+        return postgres.siguiente_captura(usuario=usuario, ahora=ahora, hasta=hasta)
     propia = (
         Asignacion.objects.select_related("acta__eleccion", "acta__esperada")
         .filter(usuario=usuario)
@@ -158,12 +167,17 @@ def asignacion_de(*, usuario: AbstractBaseUser, clave_acta: str, tarea: Tarea) -
     ):
         if asignacion.acta.clave_acta == clave:
             return asignacion
+    raise _sin_asignacion(clave)
+
+
+def _sin_asignacion(clave: str) -> CaptureError:
+    """Why this person holds no claim on this acta: 404 for no such acta, 409 if not theirs."""
     if not Acta.objects.filter(clave_acta=clave).exists():
-        raise ActaNoEncontrada(
+        return ActaNoEncontrada(
             f"no hay un acta registrada con la CLAVE_ACTA {clave}.",
             hint="Revise la clave; las actas llegan a la cola al digitalizarse.",
         )
-    raise ConflictoDeEstado(
+    return ConflictoDeEstado(
         f"el acta {clave} no le está asignada.",
         hint="Trabaje el acta que le asigna la cola: pida la siguiente.",
     )
@@ -173,11 +187,7 @@ def _cerrar(asignacion: Asignacion, usuario: AbstractBaseUser) -> None:
     """Delete the claim the work was done under; it must still be this person's."""
     borradas, _ = Asignacion.objects.filter(pk=asignacion.pk, usuario=usuario).delete()
     if borradas != 1:
-        raise ConflictoDeEstado(
-            f"su asignación del acta {asignacion.acta.clave_acta} venció y otra persona "
-            "la tomó; no se guardó nada.",
-            hint="Pida la siguiente acta.",
-        )
+        raise asignacion_perdida(asignacion.acta)
 
 
 @transaction.atomic
@@ -190,6 +200,14 @@ def capturar_asignada(
     catd: str = "",
 ) -> tuple[Acta, Resultado]:
     """Record the capture of the acta this capturista holds, and free the claim."""
+    if _postgresql():
+        clave = clave_acta.strip().upper()
+        hecho = postgres.capturar_asignada(
+            usuario=usuario, clave=clave, valores=valores, cuando=cuando, catd=catd
+        )
+        if hecho is None:
+            raise _sin_asignacion(clave)
+        return hecho
     asignacion = asignacion_de(usuario=usuario, clave_acta=clave_acta, tarea=Tarea.CAPTURA)
     resultado = capturar_y_verificar(
         acta=asignacion.acta, usuario=usuario, valores=valores, cuando=cuando, catd=catd

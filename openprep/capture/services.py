@@ -62,6 +62,15 @@ class ActaNoEncontrada(CaptureError):
     http_status = 404
 
 
+def asignacion_perdida(acta: Acta) -> ConflictoDeEstado:
+    """The refusal of work done under a claim that expired and someone else took over."""
+    return ConflictoDeEstado(
+        f"su asignación del acta {acta.clave_acta} venció y otra persona la tomó; "
+        "no se guardó nada.",
+        hint="Pida la siguiente acta.",
+    )
+
+
 class Resultado(StrEnum):
     """What a capture led to, as the capture endpoint answers it."""
 
@@ -71,12 +80,19 @@ class Resultado(StrEnum):
 
 
 def campos_del_acta(acta: Acta) -> tuple[str, ...]:
-    """The fields an operator captures for this acta, in the order of the sheet."""
+    """The fields an operator captures for this acta, in the order of the sheet.
+
+    The election's contenders are read through ``.all()``, so a caller that already read
+    them (the PostgreSQL capture path reads them in its claim statement) hands them over
+    as Django's prefetch cache and no query is made here.
+    """
     no_aplica = set(acta.esperada.no_aplica) if acta.esperada else set()
-    contendientes = [
-        c.clave for c in acta.eleccion.contendientes.order_by("orden") if c.clave not in no_aplica
-    ]
-    return (*CONTROL_FIELDS, *contendientes, *TAIL_FIELDS)
+    contendientes = sorted(acta.eleccion.contendientes.all(), key=lambda c: c.orden)
+    return (
+        *CONTROL_FIELDS,
+        *(c.clave for c in contendientes if c.clave not in no_aplica),
+        *TAIL_FIELDS,
+    )
 
 
 def validar_valores(acta: Acta, valores: Mapping[str, str]) -> dict[str, str]:
@@ -203,32 +219,8 @@ def _registrar_captura(
         .select_related("esperada", "eleccion")
         .get(pk=acta.pk)
     )
-    if acta.motivo_sin_acta:
-        raise ConflictoDeEstado(
-            f"el acta {acta.clave_acta} está registrada SIN ACTA; no hay valores que capturar.",
-            hint="Si el acta sí llegó, un coordinador debe registrar la corrección.",
-        )
-    if acta.imagen_id is None:
-        raise ConflictoDeEstado(
-            f"el acta {acta.clave_acta} aún no tiene imagen.",
-            hint="Se captura sobre la imagen digitalizada del acta.",
-        )
-    if acta.estado == Estado.VERIFICADA:
-        raise ConflictoDeEstado(
-            f"el acta {acta.clave_acta} ya está verificada.",
-            hint="Una corrección requiere a un coordinador y un motivo.",
-        )
     previas = list(acta.capturas.all())
-    if any(c.capturista_id == usuario.pk for c in previas):
-        raise ConflictoDeEstado(
-            f"usted ya capturó el acta {acta.clave_acta}.",
-            hint="La segunda captura debe hacerla otra persona.",
-        )
-    if len(previas) >= CAPTURAS_REQUERIDAS:
-        raise ConflictoDeEstado(
-            f"el acta {acta.clave_acta} ya tiene {len(previas)} capturas.",
-            hint="Sus diferencias se resuelven en cotejo.",
-        )
+    revisar_capturable(acta, previas=previas, usuario=usuario)
     limpios = validar_valores(acta, valores)
     captura = Captura.objects.create(acta=acta, capturista=usuario, valores=limpios, cuando=cuando)
     if acta.fecha_hora_captura is None:
@@ -244,6 +236,38 @@ def _registrar_captura(
         datos={"captura": captura.pk},
     )
     return acta, previas, captura
+
+
+def revisar_capturable(
+    acta: Acta, *, previas: Sequence[Captura], usuario: AbstractBaseUser
+) -> None:
+    """Refuse a capture of this acta (read under its row lock, with the captures it already
+    has) by this person: SIN ACTA, no image, verified, theirs already, or two already."""
+    if acta.motivo_sin_acta:
+        raise ConflictoDeEstado(
+            f"el acta {acta.clave_acta} está registrada SIN ACTA; no hay valores que capturar.",
+            hint="Si el acta sí llegó, un coordinador debe registrar la corrección.",
+        )
+    if acta.imagen_id is None:
+        raise ConflictoDeEstado(
+            f"el acta {acta.clave_acta} aún no tiene imagen.",
+            hint="Se captura sobre la imagen digitalizada del acta.",
+        )
+    if acta.estado == Estado.VERIFICADA:
+        raise ConflictoDeEstado(
+            f"el acta {acta.clave_acta} ya está verificada.",
+            hint="Una corrección requiere a un coordinador y un motivo.",
+        )
+    if any(c.capturista_id == usuario.pk for c in previas):
+        raise ConflictoDeEstado(
+            f"usted ya capturó el acta {acta.clave_acta}.",
+            hint="La segunda captura debe hacerla otra persona.",
+        )
+    if len(previas) >= CAPTURAS_REQUERIDAS:
+        raise ConflictoDeEstado(
+            f"el acta {acta.clave_acta} ya tiene {len(previas)} capturas.",
+            hint="Sus diferencias se resuelven en cotejo.",
+        )
 
 
 def registro_sin_acta(acta: Acta) -> int | None:

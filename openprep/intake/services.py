@@ -90,13 +90,16 @@ def acta_para(
         .filter(eleccion=eleccion, clave_acta=clave_acta)
         .first()
     )
-    # The expected acta's row lock (or SQLite's database lock) serializes first sight.
+    # The expected acta's row lock (or SQLite's database lock) serializes first sight; the
+    # acta's own lock keeps a capture committing meanwhile from being overwritten when the
+    # caller saves it (registrar_evento writes the whole row).
+    actas = Acta.objects.select_for_update(of=("self",))
     if esperada is not None:
-        acta = Acta.objects.filter(esperada=esperada).first()
+        acta = actas.filter(esperada=esperada).first()
         return acta or Acta.objects.create(
             eleccion=eleccion, esperada=esperada, clave_acta=clave_acta
         )
-    acta = Acta.objects.filter(eleccion=eleccion, esperada=None, clave_acta=clave_acta).first()
+    acta = actas.filter(eleccion=eleccion, esperada=None, clave_acta=clave_acta).first()
     return acta or Acta.objects.create(
         eleccion=eleccion,
         clave_acta=clave_acta,
