@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -200,17 +203,38 @@ def test_an_out_that_cannot_be_created_is_refused(catalogo, tmp_path):
     assert "no se puede crear la carpeta" in err
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
-def test_an_out_without_write_permission_is_refused(catalogo, tmp_path):
-    cerrada = tmp_path / "cerrada"
-    cerrada.mkdir(mode=0o500)
+@contextmanager
+def como_usuario_comun():
+    """Root writes anywhere: act as an ordinary user for the file checks."""
+    root = os.geteuid() == 0
+    if root:
+        os.seteuid(65534)
     try:
-        code, _, err = run("--out", str(cerrada))
+        yield
     finally:
+        if root:
+            os.seteuid(0)
+
+
+def test_an_out_without_write_permission_is_refused(catalogo):
+    abierta = Path(tempfile.mkdtemp())
+    abierta.chmod(0o755)
+    cerrada = abierta / "cerrada"
+    cerrada.mkdir(mode=0o555)
+    try:
+        with como_usuario_comun():
+            code, _, err = run("--out", str(cerrada))
+        assert code == 2
+        assert "no tiene permiso de escritura" in err
+        assert list(cerrada.iterdir()) == []
+        # A folder it may not even look into, on the way: the same kind of answer.
         cerrada.chmod(0o700)
-    assert code == 2
-    assert "no tiene permiso de escritura" in err
-    assert list(cerrada.iterdir()) == []
+        with como_usuario_comun():
+            code, _, err = run("--out", str(cerrada / "bases"))
+        assert code == 2
+        assert "no se puede crear la carpeta" in err and "Traceback" not in err
+    finally:
+        shutil.rmtree(abierta)
 
 
 def test_out_is_required(catalogo):

@@ -65,21 +65,21 @@ def _elecciones(clave: str | None) -> list[Eleccion]:
 
 
 def _carpeta(out: Path) -> Path:
-    if out.exists() and not out.is_dir():
-        raise ExportError(
-            "es un archivo, no una carpeta.",
-            where=f"--out {out}",
-            hint="Indique en --out una carpeta (se crea si no existe).",
-        )
     try:
+        if out.exists() and not out.is_dir():
+            raise ExportError(
+                "es un archivo, no una carpeta.",
+                where=f"--out {out}",
+                hint="Indique en --out una carpeta (se crea si no existe).",
+            )
         out.mkdir(parents=True, exist_ok=True)
-    except OSError:
+    except OSError:  # no permission to look into or create a folder on the way
         raise ExportError(
             "no se puede crear la carpeta (falta permiso o la ruta no es válida).",
             where=f"--out {out}",
             hint="Indique en --out una carpeta en la que usted pueda escribir.",
         ) from None
-    if not os.access(out, os.W_OK | os.X_OK):
+    if not os.access(out, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
         raise ExportError(
             "no tiene permiso de escritura en la carpeta.",
             where=f"--out {out}",
