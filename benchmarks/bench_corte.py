@@ -11,7 +11,7 @@
 2. ``build`` (a child process): ``openprep.publish.builder.build`` into a fresh
    publication folder, timed with ``time.perf_counter``; its peak RSS is the child's
    ``ru_maxrss`` (``os.wait4``: the largest process of its tree), and the parent samples
-   the tree's summed PSS (the forked site workers share their parent's pages) every 0.2 s.
+   the tree's summed PSS (the forked workers share their parent's pages) every second.
 3. ``phases`` (a child process): the same work the builder does, in the same order,
    timed phase by phase (decide per election, write zips, expected casillas, site, images,
    manifest + hashes + signature + swap); ``--perfil`` adds a cProfile of this run.
@@ -264,6 +264,16 @@ def publicacion_dir(casillas: int) -> Path:
     return path
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of the workers it has reaped (not the database
+    server's)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
 def build(casillas: int, out: Path) -> None:
     django_setup()
     from openprep.publish.builder import build as build_corte
@@ -271,9 +281,12 @@ def build(casillas: int, out: Path) -> None:
 
     key = signing_key()
     publicacion = publicacion_dir(casillas)
+    load = os.getloadavg()[0]
+    cpu_started = _cpu()
     started = time.perf_counter()
     latest = build_corte(publicacion, hasta=HASTA, key=key)
     wall = time.perf_counter() - started
+    cpu = _cpu() - cpu_started
     corte = publicacion / "cortes" / latest.corte
     files = [p for p in corte.rglob("*") if p.is_file()]
     floor = BUILD / f"floor-{casillas}"
@@ -287,6 +300,9 @@ def build(casillas: int, out: Path) -> None:
         json.dumps(
             {
                 "wall": wall,
+                "build_cpu": cpu,
+                "load_before": load,
+                "load_after": os.getloadavg()[0],
                 "files": len(files),
                 "bytes": sum(p.stat().st_size for p in files),
                 "zip_bytes": sum(p.stat().st_size for p in (corte / "descargas").glob("*")),
@@ -297,7 +313,8 @@ def build(casillas: int, out: Path) -> None:
 
 
 def phases(casillas: int, out: Path, *, perfil: bool) -> None:
-    """The builder's ``write_files`` and ``build_corte``, with a clock around each phase."""
+    """The builder's ``write_files`` and ``build_corte`` in one process (each election
+    in turn, as a worker would write it), with a clock around each phase."""
     django_setup()
     from dataclasses import replace
 
@@ -309,15 +326,26 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
     from openprep.publish.corte import casillas_por_id, decide_corte, rule_settings_de
     from openprep.publish.download import election_key, write_download
     from openprep.publish.folder import build_corte, file_sha256
-    from openprep.publish.site import SiteCorte, SiteElection, write_site
+    from openprep.publish.site import (
+        SiteCorte,
+        SiteElection,
+        write_election_site,
+        write_site_root,
+    )
 
     key = builder.signing_key()
     publicacion = publicacion_dir(casillas)
     t: dict[str, float] = {}
 
+    cpu_at = [time.process_time()]
+
     def clock(name: str, since: float) -> float:
-        now = time.perf_counter()
+        """Add the wall time since ``since`` to phase ``name``, and the CPU time since
+        the last clock (this process only: the database server's is not counted)."""
+        now, cpu = time.perf_counter(), time.process_time()
         t[name] = t.get(name, 0.0) + now - since
+        t[f"{name} (CPU)"] = t.get(f"{name} (CPU)", 0.0) + cpu - cpu_at[0]
+        cpu_at[0] = cpu
         return now
 
     started = time.perf_counter()
@@ -331,7 +359,19 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
     def write_files(folder: Path, numero: int) -> None:
         descargas = folder / builder.DESCARGAS
         descargas.mkdir()
-        elections = []
+        site = SiteCorte(
+            instituto=proceso.instituto,
+            entidad=proceso.entidad,
+            numero=numero,
+            fecha_hora=fecha_hora,
+            final=final,
+            elections=[],
+            public_key=signing.public_key(key.path),
+            principal=key.principal,
+            history=[],
+            nav=[(election_key(e), e.nombre) for e in elecciones],
+        )
+        elections, escritas = [], []
         with builder.consistent_read():
             s = time.perf_counter()
             casillas = casillas_por_id()
@@ -349,22 +389,30 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
                 ids = ActaEsperada.objects.filter(eleccion=e).order_by("orden")
                 ids = ids.values_list("casilla_id", flat=True)
                 esperadas = [casillas[pk][0] for pk in ids.iterator(chunk_size=5000)]
-                clock(f"esperadas {e.clave}", s)
-                elections.append(
-                    SiteElection(
-                        clave=election_key(e),
-                        nombre=e.nombre,
-                        ambito=e.ambito,
-                        election=decided.election,
-                        summary=decided.summary,
-                        rows=decided.rows,
-                        download=download.path.name,
-                        download_size=size,
-                        download_sha256=sha,
-                        esperadas=esperadas,
-                        settings=settings,
-                    )
+                s = clock(f"esperadas {e.clave}", s)
+                election = SiteElection(
+                    clave=election_key(e),
+                    nombre=e.nombre,
+                    ambito=e.ambito,
+                    election=decided.election,
+                    summary=decided.summary,
+                    rows=decided.rows,
+                    download=download.path.name,
+                    download_size=size,
+                    download_sha256=sha,
+                    esperadas=esperadas,
+                    settings=settings,
                 )
+                point = (
+                    election.clave,
+                    fecha_hora,
+                    int(election.summary["ACTAS_CAPTURADAS"]),
+                    int(election.summary["ACTAS_CONTABILIZADAS"]),
+                )
+                one = replace(site, elections=[election], history=[point])
+                escritas.append(write_election_site(folder, one, parallel=False))
+                clock(f"site {e.clave}", s)
+                elections.append(replace(election, rows=(), esperadas=(), settings=None))
         s = time.perf_counter()
         builder.publish_images(publicacion, hasta=HASTA)
         s = clock("images", s)
@@ -377,22 +425,11 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
             )
             for e in elections
         ]
-        write_site(
-            folder,
-            SiteCorte(
-                instituto=proceso.instituto,
-                entidad=proceso.entidad,
-                numero=numero,
-                fecha_hora=fecha_hora,
-                final=final,
-                elections=elections,
-                public_key=signing.public_key(key.path),
-                principal=key.principal,
-                history=history,
-            ),
+        write_site_root(
+            folder, replace(site, elections=elections, history=history, nav=()), escritas
         )
         (folder / builder.AVANCE).write_text(json.dumps(history, ensure_ascii=False))
-        t["_write_files_end"] = clock("site", s)
+        t["_write_files_end"] = clock("site root", s)
 
     def run() -> None:
         build_corte(
@@ -405,6 +442,7 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
             write_files=write_files,
         )
 
+    cpu = time.process_time()
     if perfil:
         import cProfile
         import pstats
@@ -419,6 +457,7 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
     end = time.perf_counter()
     t["manifest, hashes, signature, swap"] = end - t.pop("_write_files_end")
     t["total"] = end - started
+    t["total CPU (this process)"] = time.process_time() - cpu
     out.write_text(json.dumps(t))
 
 
@@ -426,24 +465,39 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
 
 
 def floor(casillas: int, out: Path) -> None:
+    """Write each CSV and zip it, as the builder zips it: deflate at its ``ZIP_LEVEL``."""
+    django_setup()
+    from openprep.publish.download import ZIP_LEVEL
+
     source = BUILD / f"floor-{casillas}"
     data = {p.name: p.read_bytes() for p in sorted(source.iterdir())}
     target = BUILD / f"floor-out-{casillas}"
-    best = float("inf")
+    best, cpu = float("inf"), 0.0
     for _ in range(3):
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for name, blob in data.items():
             (target / name).write_bytes(blob)
             zpath = target / (name[:-4] + ".zip")
             with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 info = zipfile.ZipInfo(name, date_time=(2027, 6, 7, 20, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED  # a ZipInfo alone means STORED
-                archive.writestr(info, blob)
-        best = min(best, time.perf_counter() - started)
+                archive.writestr(info, blob, compresslevel=ZIP_LEVEL)
+        wall = time.perf_counter() - started
+        if wall < best:
+            best, cpu = wall, time.process_time() - cpu_started
     shutil.rmtree(target, ignore_errors=True)
-    out.write_text(json.dumps({"wall": best, "csv_bytes": sum(map(len, data.values()))}))
+    out.write_text(
+        json.dumps(
+            {
+                "wall": best,
+                "cpu": cpu,
+                "level": ZIP_LEVEL,
+                "csv_bytes": sum(map(len, data.values())),
+            }
+        )
+    )
 
 
 # --- the parent: no Django ------------------------------------------------------------------
@@ -497,7 +551,7 @@ def run_child(step: str, casillas: int, *extra: str) -> dict[str, Any]:
 
     def sample() -> None:
         nonlocal peak
-        while not done.wait(0.2):
+        while not done.wait(1.0):  # smaps_rollup walks page tables: not too often
             peak = max(peak, _tree_pss(child.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -512,6 +566,7 @@ def run_child(step: str, casillas: int, *extra: str) -> dict[str, Any]:
     result.update(
         process_wall=time.perf_counter() - started,
         max_rss=usage.ru_maxrss * 1024,
+        process_cpu=usage.ru_utime + usage.ru_stime,  # the child and the workers it reaped
         peak_tree_pss=peak,
     )
     return result
@@ -546,6 +601,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="full builds to time (best kept)")
     parser.add_argument("--perfil", action="store_true", help="cProfile the phases run")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    parser.add_argument("--sin-fases", action="store_true", help="skip the phases run")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -563,19 +619,28 @@ def main() -> None:
     builds = [run_child("build", args.casillas) for _ in range(args.runs)]
     best = min(builds, key=lambda b: b["wall"])
     fl = run_child("floor", args.casillas)
-    ph = run_child("phases", args.casillas, *(["--perfil"] if args.perfil else []))
+    ph = (
+        run_child("phases", args.casillas, *(["--perfil"] if args.perfil else []))
+        if not args.sin_fases
+        else {}
+    )
     ratio = best["wall"] / fl["wall"]
     print(f"\nCorte de {args.casillas:,} casillas × 3 elecciones (carga: {os.getloadavg()})")
     for b in builds:
         print(
-            f"  build: {b['wall']:.2f} s (proceso {b['process_wall']:.2f} s), "
-            f"máx. RSS {mb(b['max_rss'])}, PSS del árbol {mb(b['peak_tree_pss'])}"
+            f"  build: {b['wall']:.2f} s, CPU {b['build_cpu']:.2f} s "
+            f"(proceso {b['process_wall']:.2f} s), máx. RSS {mb(b['max_rss'])}, "
+            f"PSS del árbol {mb(b['peak_tree_pss'])}, carga {b['load_before']:.1f} → "
+            f"{b['load_after']:.1f}"
         )
     print(
         f"  {best['files']:,} archivos, {mb(best['bytes'])}; zips {mb(best['zip_bytes'])}, "
         f"CSV {mb(best['csv_bytes'])}"
     )
-    print(f"  piso (escribir y comprimir los CSV): {fl['wall']:.2f} s → razón {ratio:.1f}")
+    print(
+        f"  piso (escribir y comprimir los CSV, nivel {fl['level']}): {fl['wall']:.2f} s, "
+        f"CPU {fl['cpu']:.2f} s → razón {ratio:.1f}"
+    )
     print("  fases:")
     for name, seconds in ph.items():
         if isinstance(seconds, float) and name not in ("process_wall",):

@@ -3,11 +3,19 @@
 Every election is read in one transaction (REPEATABLE READ on PostgreSQL), so a corte
 never mixes two moments. The files are written by :func:`openprep.publish.folder.build_corte`,
 aside and then swapped in.
+
+A large corte on PostgreSQL writes its elections in parallel: one forked worker per
+election decides it, writes its download and its pages, and sends back only what the
+corte's root pages need. Each worker reads through its own connection in a transaction
+that imports the builder's snapshot (``pg_export_snapshot``/``SET TRANSACTION
+SNAPSHOT``), so every election is still read at the same moment.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -15,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from openprep.catalog.models import ActaEsperada, Ambito, Eleccion, Proceso
 from openprep.catalog.services import zona_horaria
@@ -23,23 +31,31 @@ from openprep.core.errors import UserError
 from openprep.core.model import format_corte
 from openprep.core.rules import Participacion
 from openprep.intake.models import Acta, Estado, Imagen
-from openprep.publish import signing
+from openprep.publish import signing, site_pool
 from openprep.publish.corte import (
     CasillaCatalogo,
     casillas_por_id,
     decide_corte,
     rule_settings_de,
+    without_cycle_collection,
 )
 from openprep.publish.download import election_key, write_download
 from openprep.publish.folder import (
     CORTES,
+    FileDigest,
     Latest,
     build_corte,
-    file_sha256,
+    digest_durably,
     publish_image,
     read_latest,
 )
-from openprep.publish.site import SiteCorte, SiteElection, write_site
+from openprep.publish.site import (
+    EleccionEscrita,
+    SiteCorte,
+    SiteElection,
+    write_election_site,
+    write_site_root,
+)
 
 DESCARGAS = "descargas"
 AVANCE = "avance.json"
@@ -67,14 +83,54 @@ def signing_key() -> SigningKey:
 
 
 @contextmanager
-def consistent_read() -> Iterator[None]:
-    """One snapshot of the database for the whole corte."""
+def consistent_read(*, shared: bool = False) -> Iterator[str | None]:
+    """One snapshot of the database for the whole corte.
+
+    ``shared``: also export the snapshot, and give its id, so that other connections
+    read the same moment (:func:`_snapshot_imported`). Only a transaction of the
+    builder's own on PostgreSQL can share it: inside a caller's transaction (whose own
+    writes other connections cannot see), or on SQLite, this gives None.
+    """
     outermost = not connection.in_atomic_block  # inside a caller's transaction: its snapshot
     with transaction.atomic():
+        snapshot = None
         if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                if shared:
+                    cursor.execute("SELECT pg_export_snapshot()")
+                    snapshot = cursor.fetchone()[0]
+        yield snapshot
+
+
+_SNAPSHOT_RE = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
+_inherited: list[object] = []
+"""The connections a forked worker inherited: kept, never used, never closed (their
+socket is the builder's; closing it would end the builder's session)."""
+_connection_pid = os.getpid()
+
+
+@contextmanager
+def _snapshot_imported(snapshot: str | None) -> Iterator[None]:
+    """In a forked worker, read through a connection of its own at ``snapshot``
+    (exported by :func:`consistent_read`); with None, the builder's own transaction."""
+    global _connection_pid
+    if snapshot is None:
         yield
+        return
+    assert _SNAPSHOT_RE.fullmatch(snapshot), snapshot
+    if _connection_pid != os.getpid():
+        _inherited.append(connections["default"])
+        del connections["default"]  # the next use opens a new connection
+        _connection_pid = os.getpid()
+    connection.ensure_connection()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            yield
+    finally:
+        connection.close()
 
 
 def corte_id(hasta: datetime, *, tz: object) -> str:
@@ -107,40 +163,79 @@ def every_expected_acta_verified() -> bool:
     return expected > 0 and verified >= expected
 
 
-def _site_election(
-    eleccion: Eleccion,
-    *,
-    hasta: datetime,
-    folder: Path,
-    participacion: Participacion,
-    casillas: CasillaCatalogo,
-) -> SiteElection:
-    """Decide one election, write its download, and describe it for the site.
+@dataclass(frozen=True)
+class _Corte:
+    """What every election of a corte is written with (inherited by forked workers)."""
 
-    ``casillas``: the catalog's, read once for the whole corte.
+    hasta: datetime
+    participacion: Participacion
+    casillas: CasillaCatalogo
+    site: SiteCorte
+    """The corte as the site shows it; its ``elections`` still empty."""
+
+
+@dataclass(frozen=True)
+class _Escrita:
+    """One election written: the site's view of it without its actas, and its pages."""
+
+    election: SiteElection
+    pages: EleccionEscrita
+    digests: dict[str, FileDigest]
+    """Every file written for the election, flushed and hashed (by path in the corte)."""
+
+
+def _write_election(
+    eleccion: Eleccion, *, corte: _Corte, folder: Path, snapshot: str | None
+) -> _Escrita:
+    """Decide one election, write its download and its pages.
+
+    ``corte.casillas``: the catalog's, read once for the whole corte. ``snapshot``: the
+    builder's, when this runs in a forked worker.
     """
-    settings = replace(rule_settings_de(eleccion, hasta=hasta), participacion=participacion)
-    decided = decide_corte(eleccion, hasta=hasta, settings=settings, casillas=casillas)
-    download = write_download(
-        eleccion, hasta=hasta, folder=folder, settings=settings, decided=decided
-    )
-    esperadas = (
-        ActaEsperada.objects.filter(eleccion=eleccion)
-        .order_by("orden")
-        .values_list("casilla_id", flat=True)
-    )
-    return SiteElection(
-        clave=election_key(eleccion),
-        nombre=eleccion.nombre,
-        ambito=eleccion.ambito or Ambito.DISTRITO,
-        election=decided.election,
-        summary=decided.summary,
-        rows=decided.rows,
-        download=download.path.name,
-        download_size=download.path.stat().st_size,
-        download_sha256=file_sha256(download.path),
-        esperadas=[casillas[pk][0] for pk in esperadas.iterator(chunk_size=5000)],
-        settings=settings,
+    hasta = corte.hasta
+    with without_cycle_collection(), _snapshot_imported(snapshot):
+        settings = replace(
+            rule_settings_de(eleccion, hasta=hasta), participacion=corte.participacion
+        )
+        decided = decide_corte(eleccion, hasta=hasta, settings=settings, casillas=corte.casillas)
+        download = write_download(
+            eleccion, hasta=hasta, folder=folder / DESCARGAS, settings=settings, decided=decided
+        )
+        esperadas = (
+            ActaEsperada.objects.filter(eleccion=eleccion)
+            .order_by("orden")
+            .values_list("casilla_id", flat=True)
+        )
+        casillas = corte.casillas
+        zip_digest = digest_durably(download.path)
+        election = SiteElection(
+            clave=election_key(eleccion),
+            nombre=eleccion.nombre,
+            ambito=eleccion.ambito or Ambito.DISTRITO,
+            election=decided.election,
+            summary=decided.summary,
+            rows=decided.rows,
+            download=download.path.name,
+            download_size=zip_digest.size,
+            download_sha256=zip_digest.sha256,
+            esperadas=[casillas[pk][0] for pk in esperadas.iterator(chunk_size=5000)],
+            settings=settings,
+        )
+        point = (
+            election.clave,
+            corte.site.fecha_hora,
+            int(election.summary["ACTAS_CAPTURADAS"]),
+            int(election.summary["ACTAS_CONTABILIZADAS"]),
+        )
+        site = replace(corte.site, elections=[election], history=[*corte.site.history, point])
+        pages = write_election_site(folder, site, parallel=snapshot is None)
+    digests = {path.relative_to(folder).as_posix(): digest_durably(path) for path in pages.paths}
+    digests[download.path.relative_to(folder).as_posix()] = zip_digest
+    # What the root pages need; no actas, no settings (their labels cannot be pickled).
+    return _Escrita(
+        election=replace(election, rows=(), esperadas=(), settings=None),
+        pages=pages,
+        digests=digests,
     )
 
 
@@ -174,41 +269,55 @@ def build(
     participacion = Participacion.FINAL if final else Participacion.OPERACION
     fecha_hora = format_corte(hasta, tz=tz)
 
-    def write_files(folder: Path, numero: int) -> None:
-        descargas = folder / DESCARGAS
-        descargas.mkdir()
-        with consistent_read():
-            casillas = casillas_por_id()
-            elections = [
-                _site_election(
-                    e, hasta=hasta, folder=descargas, participacion=participacion, casillas=casillas
-                )
-                for e in elecciones
-            ]
+    def write_files(folder: Path, numero: int) -> dict[str, FileDigest]:
+        (folder / DESCARGAS).mkdir()
+        site = SiteCorte(
+            instituto=proceso.instituto if proceso else "",
+            entidad=proceso.entidad if proceso else "",
+            numero=numero,
+            fecha_hora=fecha_hora,
+            final=final,
+            elections=[],
+            public_key=signing.public_key(key.path),
+            principal=key.principal,
+            history=_history(publicacion),
+            nav=[(election_key(e), e.nombre) for e in elecciones],
+        )
+        actas = ActaEsperada.objects.count()
+        shared = site_pool.parallel(jobs=len(elecciones), actas=actas)
+        builder = os.getpid()
+        with consistent_read(shared=shared) as snapshot:
+            corte = _Corte(
+                hasta=hasta, participacion=participacion, casillas=casillas_por_id(), site=site
+            )
+            escritas: list[_Escrita] = site_pool.run(
+                lambda e: _write_election(
+                    e,
+                    corte=corte,
+                    folder=folder,
+                    snapshot=snapshot if os.getpid() != builder else None,
+                ),
+                elecciones,
+                actas=actas,
+                workers=len(elecciones) if snapshot else 1,
+            )
         publish_images(publicacion, hasta=hasta)
+        elections = [x.election for x in escritas]
         history = [
-            *_history(publicacion),
+            *site.history,
             *(
                 (e.clave, fecha_hora, int(e.summary["ACTAS_CAPTURADAS"]),
                  int(e.summary["ACTAS_CONTABILIZADAS"]))
                 for e in elections
             ),
         ]  # fmt: skip
-        write_site(
+        write_site_root(
             folder,
-            SiteCorte(
-                instituto=proceso.instituto if proceso else "",
-                entidad=proceso.entidad if proceso else "",
-                numero=numero,
-                fecha_hora=fecha_hora,
-                final=final,
-                elections=elections,
-                public_key=signing.public_key(key.path),
-                principal=key.principal,
-                history=history,
-            ),
+            replace(site, elections=elections, history=history, nav=()),
+            [x.pages for x in escritas],
         )
         (folder / AVANCE).write_text(json.dumps(history, ensure_ascii=False))
+        return {name: digest for x in escritas for name, digest in x.digests.items()}
 
     return build_corte(
         publicacion,

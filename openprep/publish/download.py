@@ -122,6 +122,20 @@ def leeme(
     return text.encode("utf-8")
 
 
+ZIP_LEVEL = 1
+"""Deflate level of every entry: level 1 makes the CSV 3.5 × smaller in a third of level
+6's time (benchmarks/README.md measures the floor with this same level)."""
+
+
+def _entry(name: str, *, stamp: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
+    """A deflated entry stamped with the corte's time, so a corte always gives the same
+    bytes (a bare ZipInfo would be STORED whatever the archive says)."""
+    info = zipfile.ZipInfo(name, date_time=stamp)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]  # what writestr(compresslevel=) sets
+    return info
+
+
 def write_download(
     eleccion: Eleccion,
     *,
@@ -138,15 +152,19 @@ def write_download(
     year = (eleccion.proceso.inicio_publicacion if eleccion.proceso else hasta).astimezone(tz).year
     database_name = f"{local:%Y%m%d_%H%M}_PREP_{key}.csv"
     candidacies_name = f"{key}_CANDIDATURAS_{year}.csv"
-    text = io.StringIO(newline="")
     if decided is None:
         decided = decide_corte(eleccion, hasta=hasta, settings=settings)
-    database = write_decided(decided, out=text, settings=settings)
     stamp = (local.year, local.month, local.day, local.hour, local.minute, 0)
     path = folder / download_name(eleccion, hasta=hasta)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        # The database streams into its entry as it is formatted: the CSV is never held
+        # whole in memory, nor encoded or compressed in one piece.
+        with (
+            archive.open(_entry(database_name, stamp=stamp), "w") as raw,
+            io.TextIOWrapper(raw, encoding="utf-8", newline="") as text,
+        ):
+            database = write_decided(decided, out=text, settings=settings)
         for name, data in (
-            (database_name, text.getvalue().encode("utf-8")),
             (candidacies_name, candidacies_csv(eleccion)),
             (
                 "LEEME.txt",
@@ -159,12 +177,5 @@ def write_download(
                 ),
             ),
         ):
-            # A bare ZipInfo would be STORED whatever the archive says: deflate explicitly
-            # (level 1: 3.5 × smaller than the CSV, in a third of level 6's time).
-            archive.writestr(
-                zipfile.ZipInfo(name, date_time=stamp),
-                data,
-                compress_type=zipfile.ZIP_DEFLATED,
-                compresslevel=1,
-            )
+            archive.writestr(_entry(name, stamp=stamp), data)
     return Download(path=path, database=database, csv_name=database_name)

@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +100,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class FileDigest:
+    """A written file's size and SHA-256, read back from the file after an fsync."""
+
+    size: int
+    sha256: str
+
+
+def digest_durably(path: Path) -> FileDigest:
+    """Flush ``path`` to disk and read its size and hash back: what the manifest lists.
+
+    The corte builder's workers call it on the files they write, so that the hashing
+    and the waiting on the disk are shared among processes instead of piling up at the
+    end of the build.
+    """
+    _fsync(path)
+    return FileDigest(size=path.stat().st_size, sha256=file_sha256(path))
+
+
 def _walk(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
         if path.is_file():
@@ -173,9 +192,14 @@ def build_corte(
     final: bool = False,
     key: Path,
     principal: str,
-    write_files: Callable[[Path, int], None],
+    write_files: Callable[[Path, int], Mapping[str, FileDigest] | None],
 ) -> Latest:
-    """Build one corte aside with ``write_files(folder, numero)``, sign it, and swap it in."""
+    """Build one corte aside with ``write_files(folder, numero)``, sign it, and swap it in.
+
+    ``write_files`` may return the digests (:func:`digest_durably`) of files it already
+    flushed and hashed, by path relative to the folder; every other file is flushed and
+    hashed here.
+    """
     cortes = publicacion / CORTES
     cortes.mkdir(parents=True, exist_ok=True)
     for leftover in cortes.glob(f"{PARTIAL_PREFIX}*"):
@@ -190,7 +214,7 @@ def build_corte(
     partial = cortes / f"{PARTIAL_PREFIX}{corte_id}"
     partial.mkdir()
     numero = previous.numero + 1 if previous else 1
-    write_files(partial, numero)
+    known = write_files(partial, numero) or {}
     _write_durably(
         partial / signing.ALLOWED_SIGNERS,
         signing.allowed_signers(principal=principal, key=key).encode(),
@@ -198,10 +222,10 @@ def build_corte(
     files = []
     for path in _walk(partial):
         relative = check_relative_path(path.relative_to(partial).as_posix())
-        _fsync(path)
-        files.append(
-            ManifestFile(path=relative, size=path.stat().st_size, sha256=file_sha256(path))
-        )
+        digest = known.get(relative)
+        if digest is None or digest.size != path.stat().st_size:
+            digest = digest_durably(path)
+        files.append(ManifestFile(path=relative, size=digest.size, sha256=digest.sha256))
     manifest = Manifest(
         corte=numero,
         fecha_hora=fecha_hora,

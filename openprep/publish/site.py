@@ -28,6 +28,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.template import Context, Engine
 
@@ -81,6 +82,19 @@ class SiteCorte:
     public_key: str
     principal: str
     history: Sequence[tuple[str, str, int, int]]
+    nav: Sequence[tuple[str, str]] = ()
+    """(clave, nombre) of every election of the corte, for the menu; by default the
+    ``elections``'. A worker writing one election's pages holds only that election."""
+
+
+@dataclass(frozen=True)
+class EleccionEscrita:
+    """What the corte's root pages need of an election whose pages are written (small:
+    it crosses processes)."""
+
+    clave: str
+    paths: list[Path]
+    estadistica: dict[str, Any]
 
 
 @dataclass
@@ -103,7 +117,10 @@ class Pagina:
             "corte": corte,
             "iso": iso,
             "actual": actual,
-            "nav": [{"clave": e.clave, "nombre": e.nombre} for e in corte.elections],
+            "nav": [
+                {"clave": clave, "nombre": nombre}
+                for clave, nombre in (corte.nav or [(e.clave, e.nombre) for e in corte.elections])
+            ],
         }
 
     def render(self, relative: str, template: str, context: dict[str, object]) -> str:
@@ -124,8 +141,9 @@ class Pagina:
         self.text(relative, json.dumps(document, ensure_ascii=False, separators=(",", ":")))
 
 
-def _check(corte: SiteCorte) -> None:
-    """Refuse, before writing anything, data that would give broken or unsafe pages."""
+def _check(corte: SiteCorte, *, rows: bool = True) -> None:
+    """Refuse, before writing anything, data that would give broken or unsafe pages
+    (``rows``: check every acta too)."""
     seen: set[str] = set()
     for e in corte.elections:
         where = f"elección {e.clave!r}"
@@ -152,7 +170,7 @@ def _check(corte: SiteCorte) -> None:
             raise SiteError(
                 f"el nombre de la descarga {e.download!r} no es un nombre de archivo.", where=where
             )
-        for acta, _ in e.rows:
+        for acta, _ in e.rows if rows else ():
             if acta.sha and not _SHA_RE.fullmatch(acta.sha):
                 raise SiteError(
                     f"el SHA {acta.sha!r} no es un SHA-256 en hexadecimal.",
@@ -161,19 +179,57 @@ def _check(corte: SiteCorte) -> None:
                 )
 
 
+def _pagina(folder: Path, corte: SiteCorte) -> Pagina:
+    engine = Engine(dirs=[str(SITE_DIR / "templates")], autoescape=True)
+    return Pagina(folder=folder, corte=corte, engine=engine, written=[])
+
+
 def write_site(folder: Path, corte: SiteCorte) -> list[Path]:
     """Write the site of ``corte`` into ``folder`` (the corte folder); return the files written.
 
     Nothing is written when the data is refused (:class:`SiteError`).
     """
     _check(corte)
-    engine = Engine(dirs=[str(SITE_DIR / "templates")], autoescape=True)
-    pagina = Pagina(folder=folder, corte=corte, engine=engine, written=[])
-    (folder / "recursos").mkdir(parents=True, exist_ok=True)
-    for asset in ASSETS:
-        target = folder / "recursos" / asset
-        shutil.copyfile(SITE_DIR / "assets" / asset, target)
-        pagina.written.append(target)
+    pagina = _pagina(folder, corte)
+    escritas = _write_elections(pagina, corte.elections)
+    _write_root(pagina, escritas)
+    return pagina.written
+
+
+def write_election_site(
+    folder: Path, corte: SiteCorte, *, parallel: bool = True
+) -> EleccionEscrita:
+    """Write the pages of the one election ``corte`` holds (its ``nav`` names the others):
+    what a corte builder's worker does for its election. ``parallel``: share the
+    territories among forked workers when the election is large enough.
+
+    Nothing is written when the data is refused (:class:`SiteError`).
+    """
+    (e,) = corte.elections
+    _check(corte)
+    pagina = _pagina(folder, corte)
+    (escrita,) = _write_elections(pagina, [e], parallel=parallel)
+    return escrita
+
+
+def write_site_root(
+    folder: Path, corte: SiteCorte, escritas: Sequence[EleccionEscrita]
+) -> list[Path]:
+    """Write the corte's root pages once every election's pages are written (by
+    :func:`write_election_site`); ``corte.elections`` need no rows. Return every file of
+    the site."""
+    _check(corte, rows=False)
+    pagina = _pagina(folder, corte)
+    _write_root(pagina, escritas)
+    return pagina.written
+
+
+def _write_elections(
+    pagina: Pagina, elections: Sequence[SiteElection], *, parallel: bool = True
+) -> list[EleccionEscrita]:
+    """Every page of ``elections``: territories (shared among workers), then each
+    election's page and JSON."""
+    corte = pagina.corte
     planes = [
         Plan(
             e=e,
@@ -185,7 +241,7 @@ def write_site(folder: Path, corte: SiteCorte) -> list[Path]:
                 election=e.election, ambito=e.ambito, rows=e.rows, esperadas=e.esperadas
             ),
         )
-        for e in corte.elections
+        for e in elections
     ]
     # Largest territories first: the workers finish together.
     jobs = sorted(
@@ -195,17 +251,21 @@ def write_site(folder: Path, corte: SiteCorte) -> list[Path]:
     hechos = site_pool.run(
         lambda job: _territorio(pagina, planes, job),
         jobs,
-        actas=sum(len(e.rows) for e in corte.elections),
+        actas=sum(len(e.rows) for e in elections) if parallel else 0,
     )
     by_job = dict(zip(jobs, hechos, strict=True))
-    estadisticas = []
+    escritas = []
     for i, plan in enumerate(planes):
         territorios = [by_job[(i, j)] for j in range(len(plan.grupos.territorios))]
+        paths: list[Path] = []
         for hecho in territorios:
-            pagina.written.extend(hecho.paths)
-        estadisticas.append(escribir_eleccion(pagina, plan, territorios))
-    _write_root(pagina, planes, estadisticas)
-    return pagina.written
+            paths.extend(hecho.paths)
+        election_page = Pagina(
+            folder=pagina.folder, corte=corte, engine=pagina.engine, written=paths
+        )
+        estadistica = escribir_eleccion(election_page, plan, territorios)
+        escritas.append(EleccionEscrita(clave=plan.e.clave, paths=paths, estadistica=estadistica))
+    return escritas
 
 
 def _territorio(pagina: Pagina, planes: Sequence[Plan], job: tuple[int, int]) -> Hecho:
@@ -225,10 +285,18 @@ def _territorio(pagina: Pagina, planes: Sequence[Plan], job: tuple[int, int]) ->
     )
 
 
-def _write_root(pagina: Pagina, planes: Sequence[Plan], estadisticas: list[dict]) -> None:
+def _write_root(pagina: Pagina, escritas: Sequence[EleccionEscrita]) -> None:
     corte = pagina.corte
+    for escrita in escritas:
+        pagina.written.extend(escrita.paths)
+    (pagina.folder / "recursos").mkdir(parents=True, exist_ok=True)
+    for asset in ASSETS:
+        target = pagina.folder / "recursos" / asset
+        shutil.copyfile(SITE_DIR / "assets" / asset, target)
+        pagina.written.append(target)
+    estadisticas = [x.estadistica for x in escritas]
     resumenes = [
-        {"clave": p.e.clave, "nombre": p.e.nombre, "resumen": dict(p.e.summary)} for p in planes
+        {"clave": e.clave, "nombre": e.nombre, "resumen": dict(e.summary)} for e in corte.elections
     ]
     pagina.html(
         "index.html",
@@ -263,4 +331,12 @@ def _write_root(pagina: Pagina, planes: Sequence[Plan], estadisticas: list[dict]
     )
 
 
-__all__ = ["SiteCorte", "SiteElection", "SiteError", "write_site"]
+__all__ = [
+    "EleccionEscrita",
+    "SiteCorte",
+    "SiteElection",
+    "SiteError",
+    "write_election_site",
+    "write_site",
+    "write_site_root",
+]

@@ -1,10 +1,12 @@
-"""Territory pages written by several processes when a corte is large.
+"""Work shared among forked processes when a corte is large: territory pages, elections.
 
 A national corte writes some 900 territory pages holding half a million actas; their
 tallies and rows are independent, so they are shared among forked worker processes
-(each inherits the actas; only small results travel back). Forking is used only where
-the platform offers it and the corte is large enough to repay it; otherwise the same
-task runs in this process. Workers never touch the database.
+(each inherits the actas; only small results travel back). The corte builder also
+writes its elections in parallel this way (each worker reads its election through its
+own connection, see :mod:`openprep.publish.builder`). Forking is used only where the
+platform offers it and the work is large enough to repay it; otherwise the same task
+runs in this process, as it does inside a worker (a worker has no workers of its own).
 """
 
 from __future__ import annotations
@@ -34,12 +36,24 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def run(task: Callable[[Any], Any], jobs: Sequence[Any], *, actas: int) -> list[Any]:
-    """``[task(j) for j in jobs]``, in order, shared among forked workers when worth it."""
-    global _task
-    workers = min(_cpus(), MAX_WORKERS, len(jobs))
+def parallel(*, jobs: int, actas: int) -> bool:
+    """Whether :func:`run` would fork for ``jobs`` jobs over ``actas`` actas."""
     forkable = "fork" in multiprocessing.get_all_start_methods()
-    if workers < 2 or actas < PARALLEL_FROM or not forkable:
+    in_worker = multiprocessing.current_process().daemon
+    return min(_cpus(), jobs) >= 2 and actas >= PARALLEL_FROM and forkable and not in_worker
+
+
+def run(
+    task: Callable[[Any], Any], jobs: Sequence[Any], *, actas: int, workers: int | None = None
+) -> list[Any]:
+    """``[task(j) for j in jobs]``, in order, shared among forked workers when worth it.
+
+    ``workers``: how many (at most :data:`MAX_WORKERS`); by default one per CPU. More
+    workers than CPUs suit a few uneven jobs: the system then shares the CPUs out.
+    """
+    global _task
+    workers = min(workers or _cpus(), MAX_WORKERS, len(jobs))
+    if workers < 2 or not parallel(jobs=len(jobs), actas=actas):
         return [task(j) for j in jobs]
     _task = task
     gc.freeze()  # keep the inherited objects' pages shared: no collector writes to them

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from openprep.catalog.package import leer_paquete
 from openprep.catalog.services import election_of, importar_paquete, zona_horaria
 from openprep.core import model as core
 from openprep.intake.models import Acta, Estado, Imagen
+from openprep.publish import builder, site_pool
 from openprep.publish.builder import build, signing_key
 from openprep.publish.corte import casillas_por_id, corte_records, to_acta_record
 from openprep.publish.folder import PublicationError
@@ -54,14 +56,16 @@ def run(*args) -> tuple[int, str]:
     return 0, out.getvalue()
 
 
-def test_a_corte_is_built_signed_and_verified(publicacion, catalogo, acta_verificada):
+def test_a_corte_is_built_signed_and_verified(publicacion, catalogo, acta_verificada, monkeypatch):
     for i, esperada in enumerate(ActaEsperada.objects.order_by("id")[:3]):
         acta_verificada(esperada, image=f"acta {i}".encode())
+    clock = [timezone.now()]  # the command's clock: a loaded machine may cross a second
+    monkeypatch.setattr(timezone, "now", lambda: clock[0])
     code, output = run("corte", "build")
     assert code == 0, output
     code, output = run("corte", "build")
     assert code == 2 and "ya está publicado" in output  # the same second: cortes never change
-    time.sleep(1.05)
+    clock[0] += timedelta(seconds=1)
     assert run("corte", "build", "--publicacion", str(publicacion))[0] == 0
     code, output = run("verify", str(publicacion))
     assert code == 0, output
@@ -144,6 +148,72 @@ def test_a_corte_built_outside_any_transaction_reads_one_snapshot(publicacion, a
     build(publicacion, hasta=timezone.now(), key=signing_key())
     code, output = run("verify", str(publicacion))
     assert code == 0, output
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_elections_written_in_parallel_read_the_builders_snapshot_and_give_the_same_corte(
+    tmp_path, settings, monkeypatch, acta_verificada
+):
+    """On PostgreSQL a large corte writes each election in a forked worker that imports
+    the builder's snapshot: a change committed after the snapshot stays out of the corte,
+    and the corte is byte for byte the one a single process writes."""
+    if connection.vendor != "postgresql":  # an ad-hoc run on SQLite: make deselects these
+        pytest.skip("elections are written in parallel only on PostgreSQL")
+    settings.OPENPREP_LLAVE_CORTE = tmp_path / "llaves" / "corte"
+    settings.OPENPREP_FIRMANTE = "prep@ieqroo"
+    paquete = leer_paquete(DOCS_EXAMPLE)
+    importar_paquete(paquete, ahora=paquete.proceso.inicio_publicacion - timedelta(days=1))
+    for eleccion in Eleccion.objects.all():
+        for i, esperada in enumerate(eleccion.actas_esperadas.order_by("orden")[:2]):
+            acta_verificada(esperada, image=f"{eleccion.clave} {i}".encode())
+    changed = Acta.objects.filter(estado=Estado.VERIFICADA).order_by("id").first()
+    hasta = timezone.now()
+    key = signing_key()
+    alone = build(tmp_path / "uno", hasta=hasta, key=key)
+
+    monkeypatch.setattr(site_pool, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(site_pool, "_cpus", lambda: 2)
+    read_catalog = builder.casillas_por_id
+
+    def commit_a_change_after_the_snapshot():
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE intake_acta SET valores = %s WHERE id = %s",
+                    [json.dumps({k: "9" for k in changed.valores}), changed.id],
+                )
+        finally:
+            other.close()
+        return read_catalog()
+
+    monkeypatch.setattr(builder, "casillas_por_id", commit_a_change_after_the_snapshot)
+    forks = []
+    run_pool = site_pool.run
+    monkeypatch.setattr(
+        site_pool,
+        "run",
+        lambda task, jobs, **kw: (
+            forks.append((len(jobs), kw.get("workers"))) or run_pool(task, jobs, **kw)
+        ),
+    )
+    shared = build(tmp_path / "varios", hasta=hasta, key=key)
+
+    assert forks[0] == (2, 2)  # one worker per election
+    # The change is committed …
+    assert set(Acta.objects.get(pk=changed.pk).valores.values()) == {"9"}
+    uno = _files(tmp_path / "uno" / "cortes" / alone.corte)
+    varios = _files(tmp_path / "varios" / "cortes" / shared.corte)
+    assert sorted(uno) == sorted(varios)
+    for name in uno:  # … and out of the corte: the same bytes, manifest and signature too
+        assert uno[name] == varios[name], name
 
 
 def _verificada(eleccion, esperada, *, verificada, **campos):
