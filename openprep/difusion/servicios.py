@@ -2,10 +2,12 @@
 
 One :class:`~openprep.difusion.models.Entrega` row per difusor per corte is written
 before anything is sent (the outbox): a worker killed mid-push leaves it ``pendiente``,
-and the next push (or the restarted worker) resumes it. Each difusor has its own thread;
-within the period an attempt that fails is retried with growing waits; when the period
-ends without a whole delivery the corte is a miss, and the third miss in a row suspends
-the difusor (seed 001: "3 periodos de actualización consecutiva").
+and the next push (or the restarted worker) resumes it. Each difusor has its own thread
+that only talks to the network (every database read and write happens in the calling
+thread, before and after); within the period an attempt that fails is retried with
+growing waits; when the period ends without a whole delivery the corte is a miss, and
+the third miss in a row suspends the difusor (seed 001: "3 periodos de actualización
+consecutiva").
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from pathlib import Path
 
 import paramiko
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from openprep.core.errors import UserError
 from openprep.difusion import secretos
 from openprep.difusion.envio import Avance, Resumen, entregar
 from openprep.difusion.models import (
@@ -38,7 +41,7 @@ from openprep.difusion.models import (
     Resultado,
     TipoIncidente,
 )
-from openprep.difusion.transporte import Destino, FallaDeDifusor, describir
+from openprep.difusion.transporte import Destino, describir
 from openprep.difusion.transporte_ftp import DestinoFTP
 from openprep.difusion.transporte_sftp import DestinoSFTP
 from openprep.publish.folder import Latest
@@ -50,74 +53,86 @@ ESPERAS = (2, 5, 10, 20, 40, 60)
 
 ERRORES_DE_RED = (OSError, EOFError, paramiko.SSHException, ftplib.Error)
 
-
-def abrir_destino(difusor: Difusor) -> Destino:
-    """Connect to ``difusor``; records its SSH host key the first time (an incident)."""
-    timeout = settings.OPENPREP_DIFUSION_TIMEOUT
-    contrasena = secretos.descifrar(
-        difusor.contrasena_cifrada, que=f"la contraseña del difusor {difusor.nombre}"
-    )
-    if difusor.protocolo == Protocolo.SFTP:
-        destino, llave = DestinoSFTP.abrir(
-            host=difusor.host,
-            puerto=difusor.puerto,
-            usuario=difusor.usuario,
-            contrasena=contrasena,
-            clave=secretos.descifrar(
-                difusor.clave_ssh_cifrada, que=f"la llave SSH del difusor {difusor.nombre}"
-            ),
-            llave_host=difusor.llave_host,
-            carpeta=difusor.carpeta,
-            timeout=timeout,
-        )
-        if not difusor.llave_host:
-            Difusor.objects.filter(pk=difusor.pk, llave_host="").update(llave_host=llave)
-            Incidente.objects.create(
-                difusor=difusor,
-                tipo=TipoIncidente.LLAVE_HOST,
-                descripcion=f"Primera conexión: se registró la llave del servidor {llave}.",
-            )
-            difusor.llave_host = llave
-        return destino
-    return DestinoFTP.abrir(
-        host=difusor.host,
-        puerto=difusor.puerto,
-        usuario=difusor.usuario,
-        contrasena=contrasena,
-        carpeta=difusor.carpeta,
-        timeout=timeout,
-        tls=difusor.protocolo == Protocolo.FTPS,
-        contexto_tls=ssl.create_default_context(cafile=settings.OPENPREP_DIFUSION_CA or None),
-    )
-
-
 MARGEN_RELOJ = 5.0
 """Seconds of slack between an image's file time and a delivery's start (clock, disk)."""
 
 
-def _intento(
-    difusor: Difusor, *, publicacion: Path, latest: Latest, plazo: datetime, avance: Avance | None
-) -> Resumen:
-    ultima = (
-        Entrega.objects.filter(difusor=difusor, resultado=Resultado.ENTREGADA)
-        .exclude(inicio=None)
-        .order_by("-inicio")
-        .values_list("inicio", flat=True)
-        .first()
-    )
-    destino = abrir_destino(difusor)
-    try:
-        return entregar(
-            destino,
-            publicacion=publicacion,
-            latest=latest,
-            plazo=plazo,
-            avance=avance,
-            imagenes_desde=ultima.timestamp() - MARGEN_RELOJ if ultima else None,
+@dataclass(frozen=True)
+class Conexion:
+    """What a thread needs to reach one difusor: read from the database beforehand."""
+
+    nombre: str
+    protocolo: str
+    host: str
+    puerto: int
+    usuario: str
+    carpeta: str
+    contrasena: str
+    clave: str
+    llave_host: str
+    imagenes_desde: float | None
+    """When its last whole delivery began (images published before are there)."""
+    problema: str = ""
+    """Why it cannot even be tried (its stored credentials cannot be decrypted)."""
+
+    @classmethod
+    def de(cls, difusor: Difusor) -> Conexion:
+        ultima = (
+            Entrega.objects.filter(difusor=difusor, resultado=Resultado.ENTREGADA)
+            .exclude(inicio=None)
+            .order_by("-inicio")
+            .values_list("inicio", flat=True)
+            .first()
         )
-    finally:
-        with contextlib.suppress(*ERRORES_DE_RED):  # the connection may be gone already
-            destino.cerrar()
+        try:
+            contrasena = secretos.descifrar(
+                difusor.contrasena_cifrada, que=f"la contraseña del difusor {difusor.nombre}"
+            )
+            clave = secretos.descifrar(
+                difusor.clave_ssh_cifrada, que=f"la llave SSH del difusor {difusor.nombre}"
+            )
+            problema = ""
+        except UserError as exc:
+            contrasena, clave, problema = "", "", exc.text
+        return cls(
+            nombre=difusor.nombre,
+            protocolo=difusor.protocolo,
+            host=difusor.host,
+            puerto=difusor.puerto,
+            usuario=difusor.usuario,
+            carpeta=difusor.carpeta,
+            contrasena=contrasena,
+            clave=clave,
+            llave_host=difusor.llave_host,
+            imagenes_desde=ultima.timestamp() - MARGEN_RELOJ if ultima else None,
+            problema=problema,
+        )
+
+    def abrir(self) -> tuple[Destino, str]:
+        """Connect and log in; also the SSH server's key line (empty for FTP)."""
+        timeout = settings.OPENPREP_DIFUSION_TIMEOUT
+        if self.protocolo == Protocolo.SFTP:
+            return DestinoSFTP.abrir(
+                host=self.host,
+                puerto=self.puerto,
+                usuario=self.usuario,
+                contrasena=self.contrasena,
+                clave=self.clave,
+                llave_host=self.llave_host,
+                carpeta=self.carpeta,
+                timeout=timeout,
+            )
+        destino = DestinoFTP.abrir(
+            host=self.host,
+            puerto=self.puerto,
+            usuario=self.usuario,
+            contrasena=self.contrasena,
+            carpeta=self.carpeta,
+            timeout=timeout,
+            tls=self.protocolo == Protocolo.FTPS,
+            contexto_tls=ssl.create_default_context(cafile=settings.OPENPREP_DIFUSION_CA or None),
+        )
+        return destino, ""
 
 
 @dataclass(frozen=True)
@@ -131,48 +146,74 @@ class Opciones:
     """Set by a worker asked to stop: no further attempt starts."""
 
 
-def _entregar_a(difusor: Difusor, entrega: Entrega, opciones: Opciones) -> Entrega:
-    """Attempt until delivered or the period is over; record the result and the strikes."""
-    ya_fallida = entrega.resultado == Resultado.FALLIDA
-    entrega.inicio = timezone.now()
-    errores: list[str] = []
+@dataclass
+class Intentos:
+    """What one difusor's thread did in this period."""
+
+    inicio: datetime
+    intentos: int = 0
     resumen: Resumen | None = None
+    errores: list[str] = field(default_factory=list)
+    llave_vista: str = ""
+
+
+def _intentar(conexion: Conexion, opciones: Opciones) -> Intentos:
+    """Attempt until delivered or the period is over (network only, no database)."""
+    hecho = Intentos(inicio=timezone.now())
+    if conexion.problema:
+        hecho.errores.append(conexion.problema)
+        return hecho
     while True:
-        entrega.intentos += 1
-        Entrega.objects.filter(pk=entrega.pk).update(
-            inicio=entrega.inicio, intentos=entrega.intentos
-        )
+        hecho.intentos += 1
         try:
-            resumen = _intento(
-                difusor,
-                publicacion=opciones.publicacion,
-                latest=opciones.latest,
-                plazo=opciones.plazo,
-                avance=opciones.avance,
-            )
-            break
-        except FallaDeDifusor as exc:
-            errores.append(exc.text)
+            destino, hecho.llave_vista = conexion.abrir()
+            try:
+                hecho.resumen = entregar(
+                    destino,
+                    publicacion=opciones.publicacion,
+                    latest=opciones.latest,
+                    plazo=opciones.plazo,
+                    avance=opciones.avance,
+                    imagenes_desde=conexion.imagenes_desde,
+                )
+            finally:
+                with contextlib.suppress(*ERRORES_DE_RED):  # the connection may be gone
+                    destino.cerrar()
+            return hecho
+        except UserError as exc:  # FallaDeDifusor: refused, key changed, out of time …
+            hecho.errores.append(exc.text)
         except ERRORES_DE_RED as exc:  # dropped, full disk, denied mid-transfer …
-            errores.append(describir(exc))
-        espera = opciones.esperas[min(len(errores), len(opciones.esperas)) - 1]
+            hecho.errores.append(describir(exc))
+        espera = opciones.esperas[min(len(hecho.errores), len(opciones.esperas)) - 1]
         if timezone.now() + timedelta(seconds=espera) >= opciones.plazo:
-            break
-        log.info("difusor %s: intento %d falló; otro en %ss", difusor, entrega.intentos, espera)
-        if opciones.detener.wait(espera):
-            break
-    entrega.fin = timezone.now()
-    if resumen is not None:
-        entrega.resultado = Resultado.ENTREGADA
-        entrega.archivos, entrega.bytes, entrega.omitidos = (
-            resumen.archivos,
-            resumen.bytes,
-            resumen.omitidos,
+            return hecho
+        log.info(
+            "difusor %s: intento %d falló; otro en %ss", conexion.nombre, hecho.intentos, espera
         )
-        entrega.error = "\n".join(errores)
+        if opciones.detener.wait(espera):
+            return hecho
+
+
+def _registrar(difusor: Difusor, entrega: Entrega, hecho: Intentos) -> Entrega:
+    """Record the period's outcome, the server key first seen, and the strikes."""
+    ya_fallida = entrega.resultado == Resultado.FALLIDA
+    if hecho.llave_vista and not difusor.llave_host:
+        Difusor.objects.filter(pk=difusor.pk, llave_host="").update(llave_host=hecho.llave_vista)
+        Incidente.objects.create(
+            difusor=difusor,
+            tipo=TipoIncidente.LLAVE_HOST,
+            descripcion=f"Primera conexión: se registró la llave del servidor {hecho.llave_vista}.",
+        )
+    entrega.inicio, entrega.fin = hecho.inicio, timezone.now()
+    entrega.intentos += hecho.intentos
+    entrega.error = "\n".join(hecho.errores)
+    if hecho.resumen is not None:
+        entrega.resultado = Resultado.ENTREGADA
+        entrega.archivos = hecho.resumen.archivos
+        entrega.bytes = hecho.resumen.bytes
+        entrega.omitidos = hecho.resumen.omitidos
     else:
         entrega.resultado = Resultado.FALLIDA
-        entrega.error = "\n".join(errores)
     entrega.save()
     _contar(difusor, entrega=entrega, ya_fallida=ya_fallida)
     return entrega
@@ -223,12 +264,11 @@ def difundir(
     detener: threading.Event | None = None,
 ) -> list[Entrega]:
     """Deliver ``latest`` to every enabled difusor that lacks it, in parallel, by ``plazo``."""
-    difusores = list(Difusor.objects.filter(habilitado=True))
     pendientes = []
-    for difusor in difusores:
+    for difusor in Difusor.objects.filter(habilitado=True):
         entrega, _ = Entrega.objects.get_or_create(difusor=difusor, corte=latest.corte)
         if entrega.resultado != Resultado.ENTREGADA:
-            pendientes.append((difusor, entrega))
+            pendientes.append((difusor, entrega, Conexion.de(difusor)))
     if not pendientes:
         return []
     opciones = Opciones(
@@ -239,12 +279,9 @@ def difundir(
         avance=avance,
         detener=detener or threading.Event(),
     )
-
-    def trabajo(par: tuple[Difusor, Entrega]) -> Entrega:
-        try:
-            return _entregar_a(par[0], par[1], opciones)
-        finally:
-            connection.close()  # this thread's own connection
-
     with ThreadPoolExecutor(max_workers=len(pendientes), thread_name_prefix="difusor") as pool:
-        return list(pool.map(trabajo, pendientes))
+        hechos = list(pool.map(lambda p: _intentar(p[2], opciones), pendientes))
+    return [
+        _registrar(difusor, entrega, hecho)
+        for (difusor, entrega, _), hecho in zip(pendientes, hechos, strict=True)
+    ]

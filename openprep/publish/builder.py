@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from openprep.catalog.services import zona_horaria
 from openprep.core.errors import UserError
 from openprep.core.model import format_corte
 from openprep.core.rules import Participacion
+from openprep.difusion.publico import difusores_publicos
 from openprep.intake.models import Acta, Estado, Imagen
 from openprep.publish import signing, site_pool
 from openprep.publish.corte import (
@@ -52,12 +54,15 @@ from openprep.publish.folder import (
 from openprep.publish.site import (
     EleccionEscrita,
     SiteCorte,
+    SiteDifusor,
     SiteElection,
     write_election_site,
     write_site_root,
 )
 
 DESCARGAS = "descargas"
+DIFUSORES = "difusores"
+"""Logos of the difusores oficiales listed on the site."""
 AVANCE = "avance.json"
 """Each corte's progress and every earlier one's: the site's progress chart."""
 
@@ -248,6 +253,20 @@ def _history(publicacion: Path) -> list[tuple[str, str, int, int]]:
     return [tuple(item) for item in json.loads(path.read_text())] if path.exists() else []
 
 
+def _difusores(folder: Path, *, tz: tzinfo) -> list[SiteDifusor]:
+    """The difusores as this corte's site lists them; logos copied into the corte (its
+    files never point outside it, and the manifest covers them)."""
+    listed = []
+    for n, d in enumerate(difusores_publicos(tz=tz), 1):
+        logo = ""
+        if d.logo is not None and not d.aviso:
+            logo = f"{DIFUSORES}/{n}{d.logo.suffix.lower()}"
+            (folder / DIFUSORES).mkdir(exist_ok=True)
+            shutil.copyfile(d.logo, folder / logo)
+        listed.append(SiteDifusor(nombre=d.nombre, enlace=d.enlace, logo=logo, aviso=d.aviso))
+    return listed
+
+
 def build(
     publicacion: Path, *, hasta: datetime, key: SigningKey, final: bool | None = None
 ) -> Latest:
@@ -313,7 +332,13 @@ def build(
         ]  # fmt: skip
         write_site_root(
             folder,
-            replace(site, elections=elections, history=history, nav=()),
+            replace(
+                site,
+                elections=elections,
+                history=history,
+                nav=(),
+                difusores=_difusores(folder, tz=tz),
+            ),
             [x.pages for x in escritas],
         )
         (folder / AVANCE).write_text(json.dumps(history, ensure_ascii=False))

@@ -72,6 +72,18 @@ class SiteElection:
 
 
 @dataclass(frozen=True)
+class SiteDifusor:
+    """A difusor oficial as the site lists it: a link (and logo) while it is updated, a
+    notice instead once it is suspended (seed 001)."""
+
+    nombre: str
+    enlace: str
+    logo: str
+    """The logo's path inside the corte, or empty."""
+    aviso: str
+
+
+@dataclass(frozen=True)
 class SiteCorte:
     instituto: str
     entidad: str
@@ -85,6 +97,7 @@ class SiteCorte:
     nav: Sequence[tuple[str, str]] = ()
     """(clave, nombre) of every election of the corte, for the menu; by default the
     ``elections``'. A worker writing one election's pages holds only that election."""
+    difusores: Sequence[SiteDifusor] = ()
 
 
 @dataclass(frozen=True)
@@ -301,7 +314,13 @@ def _write_root(pagina: Pagina, escritas: Sequence[EleccionEscrita]) -> None:
     pagina.html(
         "index.html",
         "index.html",
-        {"titulo": "Resultados", "actual": "inicio", "elecciones": resumenes},
+        {
+            "titulo": "Resultados",
+            "actual": "inicio",
+            "elecciones": resumenes,
+            "difusores": [d for d in corte.difusores if not d.aviso],
+            "avisos": [d for d in corte.difusores if d.aviso],
+        },
     )
     pagina.html(
         "observaciones.html",
@@ -327,6 +346,9 @@ def _write_root(pagina: Pagina, escritas: Sequence[EleccionEscrita]) -> None:
                 {**r, "pagina": f"{r['clave']}/index.html", "datos": f"{r['clave']}/datos.json"}
                 for r in resumenes
             ],
+            "difusores": [
+                {"nombre": d.nombre, "enlace": d.enlace, "aviso": d.aviso} for d in corte.difusores
+            ],
         },
     )
 
@@ -334,6 +356,7 @@ def _write_root(pagina: Pagina, escritas: Sequence[EleccionEscrita]) -> None:
 __all__ = [
     "EleccionEscrita",
     "SiteCorte",
+    "SiteDifusor",
     "SiteElection",
     "SiteError",
     "write_election_site",

@@ -350,3 +350,15 @@ def test_credentials_are_not_stored_in_clear(sshd):
     )[0]
     assert "s3creta" not in stored[0] and "PRIVATE KEY" not in stored[1]
     assert stored[0] and stored[1]
+
+
+def test_a_lost_secrets_key_fails_that_difusor_only_with_what_to_do(pub, ftpd, settings, tmp_path):
+    ftp(ftpd, "medio")
+    settings.OPENPREP_LLAVE_SECRETOS = tmp_path / "otra-llave"  # the key file was replaced
+    ftp(ftpd, "radio")  # registered again under the new key
+    entregas = difundir(publicacion=pub.root, latest=pub.corte(datos="x"), plazo=plazo(1))
+    by_name = {e.difusor.nombre: e for e in entregas}
+    assert by_name["Difusor FTP radio"].resultado == Resultado.ENTREGADA
+    assert by_name["Difusor FTP medio"].resultado == Resultado.FALLIDA
+    assert "no se puede descifrar" in by_name["Difusor FTP medio"].error
+    assert "capture de nuevo la credencial" in by_name["Difusor FTP medio"].error
