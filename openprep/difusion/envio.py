@@ -53,10 +53,6 @@ class Resumen:
     bytes: int = 0
     omitidos: int = 0
 
-    def enviado(self, size: int) -> None:
-        self.archivos += 1
-        self.bytes += size
-
 
 Avance = Callable[[str], None]
 """Called with each remote path before it is written (progress; tests cut connections)."""
@@ -89,9 +85,14 @@ class _Entrega:
             )
 
     def _subir(self, local: Path, remota: str) -> None:
+        self._subir_lote([(local, remota)])
+
+    def _subir_lote(self, pares: list[tuple[Path, str]]) -> None:
         self._a_tiempo()
-        self.avance(remota)
-        self.resumen.enviado(self.destino.subir(local, remota, vigilar=self._a_tiempo))
+        self.resumen.bytes += self.destino.subir_lote(
+            pares, vigilar=self._a_tiempo, avance=self.avance
+        )
+        self.resumen.archivos += len(pares)
 
     def _subir_y_renombrar(self, local: Path, remota: str) -> None:
         parent, name = PurePosixPath(remota).parent.as_posix(), PurePosixPath(remota).name
@@ -127,12 +128,15 @@ class _Entrega:
                     self.resumen.omitidos += 1
                 else:
                     nuevas.append(Path(entry.path))
-        if nuevas:
-            self.destino.crear_carpeta(IMAGENES)
-        for local in sorted(nuevas):
-            aside = unir(IMAGENES, PARTIAL_PREFIX + local.name)
-            self._subir(local, aside)
-            self.destino.renombrar(aside, unir(IMAGENES, local.name))
+        if not nuevas:
+            return
+        self.destino.crear_carpeta(IMAGENES)
+        nuevas.sort()
+        self._subir_lote([(p, unir(IMAGENES, PARTIAL_PREFIX + p.name)) for p in nuevas])
+        for local in nuevas:
+            self.destino.renombrar(
+                unir(IMAGENES, PARTIAL_PREFIX + local.name), unir(IMAGENES, local.name)
+            )
 
     def _hashes_del_corte_remoto(self) -> tuple[str, dict[str, str]]:
         """The difusor's current corte and its files' hashes, if it is one of ours."""
@@ -168,6 +172,7 @@ class _Entrega:
         for carpeta in sorted(por_carpeta):
             self.destino.crear_carpeta(unir(parcial, carpeta))
             hay[carpeta] = self.destino.listar(unir(parcial, carpeta))
+        faltan = []
         for entry in manifest.files:
             path = PurePosixPath(entry.path)
             remota = unir(parcial, entry.path)
@@ -178,9 +183,10 @@ class _Entrega:
             ):
                 self.resumen.omitidos += 1
             else:
-                self._subir(local / entry.path, remota)
-        self._subir(local / FIRMA, unir(parcial, FIRMA))
-        self._subir(local / MANIFEST_NAME, unir(parcial, MANIFEST_NAME))
+                faltan.append((local / entry.path, remota))
+        faltan.append((local / FIRMA, unir(parcial, FIRMA)))
+        faltan.append((local / MANIFEST_NAME, unir(parcial, MANIFEST_NAME)))  # last
+        self._subir_lote(faltan)
         self._comprobar(parcial, local=local, esperado=por_carpeta)
         self.destino.renombrar(parcial, final)
 

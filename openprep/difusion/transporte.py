@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import ftplib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -34,6 +34,15 @@ class Destino(Protocol):
     def subir(self, local: Path, remota: str, *, vigilar: Callable[[], None]) -> int:
         """Upload ``local`` to ``remota`` (overwriting); the bytes sent. ``vigilar`` is
         called after every block and may raise to abandon the upload (the period ended)."""
+
+    def subir_lote(
+        self,
+        pares: Sequence[tuple[Path, str]],
+        *,
+        vigilar: Callable[[], None],
+        avance: Callable[[str], None],
+    ) -> int:
+        """Upload many ``(local, remota)`` pairs in order (``avance`` as each starts)."""
 
     def renombrar(self, origen: str, destino: str) -> None:
         """Move ``origen`` to ``destino``, replacing a file already there."""
@@ -73,3 +82,19 @@ def describir(exc: BaseException) -> str:
     if isinstance(exc, ftplib.error_perm):
         return f"el servidor FTP rechazó una operación ({detalle})."
     return f"falló la transferencia ({detalle})."
+
+
+def subir_uno_por_uno(
+    destino: Destino,
+    pares: Sequence[tuple[Path, str]],
+    *,
+    vigilar: Callable[[], None],
+    avance: Callable[[str], None],
+) -> int:
+    """:meth:`Destino.subir_lote` for a protocol without a bulk path."""
+    sent = 0
+    for local, remota in pares:
+        vigilar()
+        avance(remota)
+        sent += destino.subir(local, remota, vigilar=vigilar)
+    return sent

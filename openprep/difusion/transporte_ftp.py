@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import ftplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from openprep.difusion.transporte import FallaDeDifusor, unir
+from openprep.difusion.transporte import FallaDeDifusor, subir_uno_por_uno, unir
 
 _BLOQUE = 1 << 16
 
@@ -113,6 +113,15 @@ class DestinoFTP:
                 callback=lambda _block: vigilar(),
             )
         return local.stat().st_size
+
+    def subir_lote(
+        self,
+        pares: Sequence[tuple[Path, str]],
+        *,
+        vigilar: Callable[[], None],
+        avance: Callable[[str], None],
+    ) -> int:
+        return subir_uno_por_uno(self, pares, vigilar=vigilar, avance=avance)
 
     def renombrar(self, origen: str, destino: str) -> None:
         try:

@@ -12,15 +12,17 @@ sharing their files is safe.
 from __future__ import annotations
 
 import io
+import shutil
 import socket
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import paramiko
 from paramiko.sftp import CMD_EXTENDED
 
-from openprep.difusion.transporte import FallaDeDifusor, unir
+from openprep.difusion.lote_sftp import SFTP, LoteSFTP
+from openprep.difusion.transporte import FallaDeDifusor, subir_uno_por_uno, unir
 
 _CLAVES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
 
@@ -44,10 +46,17 @@ def linea_de_llave(key: paramiko.PKey) -> str:
 
 
 class DestinoSFTP:
-    def __init__(self, sftp: paramiko.SFTPClient, transport: paramiko.Transport, base: str):
+    def __init__(
+        self,
+        sftp: paramiko.SFTPClient,
+        transport: paramiko.Transport,
+        base: str,
+        lote: LoteSFTP | None,
+    ):
         self._sftp = sftp
         self._transport = transport
         self._base = base
+        self._lote = lote
         self._enlaces = True
 
     @classmethod
@@ -104,7 +113,19 @@ class DestinoSFTP:
         except (paramiko.SSHException, OSError, EOFError) as exc:
             transport.close()
             raise FallaDeDifusor(f"falló la conexión SSH con {where} ({exc}).") from exc
-        return cls(sftp, transport, carpeta), presentada
+        lote = (
+            LoteSFTP(
+                host=host,
+                puerto=puerto,
+                usuario=usuario,
+                clave=clave,
+                llave_host=presentada,
+                timeout=timeout,
+            )
+            if clave and shutil.which(SFTP)
+            else None
+        )
+        return cls(sftp, transport, carpeta, lote), presentada
 
     def _ruta(self, ruta: str) -> str:
         return unir(self._base, ruta)
@@ -135,6 +156,22 @@ class DestinoSFTP:
                 handle, self._ruta(remota), confirm=False, callback=lambda _sent, _total: vigilar()
             )
         return local.stat().st_size
+
+    def subir_lote(
+        self,
+        pares: Sequence[tuple[Path, str]],
+        *,
+        vigilar: Callable[[], None],
+        avance: Callable[[str], None],
+    ) -> int:
+        if self._lote is None:  # password authentication: paramiko, one file at a time
+            return subir_uno_por_uno(self, pares, vigilar=vigilar, avance=avance)
+        rutas = {self._ruta(remota): remota for _, remota in pares}
+        return self._lote.subir(
+            [(local, self._ruta(remota)) for local, remota in pares],
+            vigilar=vigilar,
+            avance=lambda ruta: avance(rutas[ruta]),
+        )
 
     def renombrar(self, origen: str, destino: str) -> None:
         self._sftp.posix_rename(self._ruta(origen), self._ruta(destino))
