@@ -13,7 +13,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 install: $(STAMP)
 
 # Debian packages the tests use for real: Chromium (Playwright drives it), ssh-keygen
-# (corte signatures), OpenSSH's sshd (difusores' SFTP servers), openssl (FTPS
+# and sftp (corte signatures, bulk pushes to difusores), OpenSSH's sshd (difusores' SFTP servers), openssl (FTPS
 # certificates). Installed only when missing.
 system-packages:
 	@command -v chromium >/dev/null && command -v ssh-keygen >/dev/null && \
