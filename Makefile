@@ -12,11 +12,12 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 install: $(STAMP)
 
-# Debian packages the tests use for real: Chromium (Playwright drives it), ssh-keygen
-# and sftp (corte signatures, bulk pushes to difusores), OpenSSH's sshd (difusores' SFTP servers), openssl (FTPS
-# certificates). Installed only when missing.
+# Debian packages the tests use for real: Chromium (Playwright drives it), ssh-keygen and
+# sftp (corte signatures, bulk pushes to difusores), OpenSSH's sshd (the difusores' SFTP
+# servers in tests), openssl (FTPS certificates). Installed only when missing.
 system-packages:
 	@command -v chromium >/dev/null && command -v ssh-keygen >/dev/null && \
+		command -v sftp >/dev/null && \
 		test -x /usr/sbin/sshd && command -v openssl >/dev/null || \
 		(apt-get update -q && apt-get install -y -q chromium openssh-client openssh-server openssl)
 
