@@ -14,7 +14,7 @@ from openprep.catalog.models import Proceso
 from openprep.commands import OpenprepCommand
 from openprep.core.errors import UserError
 from openprep.difusion.estado import estado_difusores
-from openprep.difusion.models import Resultado
+from openprep.difusion.models import Difusor, Resultado
 from openprep.difusion.servicios import difundir
 from openprep.publish.folder import read_latest
 
@@ -79,7 +79,9 @@ class Command(OpenprepCommand):
             else:
                 fallidas += 1
                 self.stderr.write(f"{e.difusor.nombre}: corte {e.corte} NO entregado – {e.error}")
-        if not entregas:
+        if not Difusor.objects.filter(habilitado=True).exists():
+            self.stdout.write("No hay difusores habilitados («openprep difusor list»).")
+        elif not entregas:
             self.stdout.write(f"Todos los difusores habilitados ya tienen el corte {latest.corte}.")
         if fallidas:
             raise UserError(f"{fallidas} difusor(es) no recibieron el corte {latest.corte}.")
