@@ -12,6 +12,7 @@ from django.db import connections, router
 from django.db.models import Model
 
 from openprep.accounts.models import CATD, Operador
+from openprep.accounts.preparadas import cursor_preparado
 
 
 class OperadorBackend(ModelBackend):
@@ -65,7 +66,7 @@ def _usuario_postgresql(model: type[Model], *, db: str, user_id: Any) -> Any:
         pk = model._meta.pk.to_python(user_id)
     except (ValidationError, TypeError, ValueError):  # a malformed id in the session
         return None
-    with connections[db].cursor() as cursor:
+    with cursor_preparado(connections[db]) as cursor:  # planned once per connection
         cursor.execute(sql, [pk])
         fila = cursor.fetchone()
     if fila is None:

@@ -26,6 +26,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from openprep.accounts.preparadas import cursor_preparado
+
 _LEER = (
     "SELECT session_data, expire_date FROM django_session"
     " WHERE session_key = %s AND expire_date > %s"
@@ -48,10 +50,16 @@ class SessionStore(db.SessionStore):
         fila = None
         conexion = connections[router.db_for_read(modelo)]
         if self.session_key is not None:
-            with conexion.cursor() as cursor:
-                ahora = conexion.ops.adapt_datetimefield_value(timezone.now())
-                cursor.execute(_LEER, [self.session_key, ahora])
-                fila = cursor.fetchone()
+            if conexion.vendor == "postgresql":
+                # Prepared: planning this statement cost PostgreSQL more than running it.
+                with cursor_preparado(conexion) as cursor:
+                    cursor.execute(_LEER, [self.session_key, timezone.now()])
+                    fila = cursor.fetchone()
+            else:
+                with conexion.cursor() as cursor:
+                    ahora = conexion.ops.adapt_datetimefield_value(timezone.now())
+                    cursor.execute(_LEER, [self.session_key, ahora])
+                    fila = cursor.fetchone()
         if fila is None:
             self._session_key = None
             self.expira_leida = None

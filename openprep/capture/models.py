@@ -11,7 +11,11 @@ from openprep.intake.models import Acta
 class Captura(models.Model):
     """One operator's capture of one acta. Nobody captures the same acta twice."""
 
-    acta = models.ForeignKey(Acta, on_delete=models.PROTECT, related_name="capturas")
+    # No index of its own: the unique (acta, capturista) index serves every lookup by acta,
+    # and one index fewer is one write fewer in each capture's transaction.
+    acta = models.ForeignKey(
+        Acta, on_delete=models.PROTECT, related_name="capturas", db_index=False
+    )
     capturista = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     valores = models.JSONField()
     cuando = models.DateTimeField()

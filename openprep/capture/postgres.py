@@ -8,7 +8,7 @@ new state, its event(s) and the end of the claim, in one statement of data-modif
 CTEs; (3) the next candidate locked with ``SKIP LOCKED`` and claimed in one statement
 (``INSERT … ON CONFLICT`` takes over an expired claim); (4) before it, this person's own
 claim, if any (asking again returns it, extended). Each is a prepared statement
-(:class:`_CursorPreparado`): planned once per connection, not at every request.
+(:mod:`openprep.accounts.preparadas`): planned once per connection, not at every request.
 
 The rules are not restated here: :func:`services.revisar_capturable`,
 :func:`services.validar_valores` and :func:`services.campos_en_desacuerdo` decide, as on
@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-import psycopg
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import DEFERRED, Model
 from django.utils import timezone
 
+from openprep.accounts.preparadas import cursor_preparado
 from openprep.capture.models import Asignacion, Captura, Tarea
 from openprep.capture.services import (
     CAPTURAS_REQUERIDAS,
@@ -50,6 +49,8 @@ from openprep.capture.services import (
 )
 from openprep.catalog.models import ActaEsperada, Contendiente, Eleccion
 from openprep.intake.models import ESTADO_ORDEN, Acta, Estado, TipoEvento
+
+M = TypeVar("M", bound=Model)
 
 
 def _columnas_acta(estado: str = "ac") -> str:
@@ -174,52 +175,41 @@ _SOLTAR = "DELETE FROM capture_asignacion WHERE usuario_id = %s"
 _INTENTOS = 5
 
 
-# A prepare threshold no statement reaches (see _cursor).
-_NUNCA = 2**31
-
-
-class _CursorPreparado(CursorWrapper):
-    """Django's cursor wrapper (error translation, the broken-transaction check, execute
-    wrappers) over a server-side-binding psycopg cursor that prepares each statement.
-
-    These statements are long and their plans simple: planning them took more of
-    PostgreSQL's CPU than running them (≈ 0.6–1.2 ms against 0.1–0.6 ms each). Prepared,
-    each is planned once per connection (psycopg keeps the prepared statements of a
-    connection). Needs a session-level connection to PostgreSQL: no transaction-pooling
-    proxy (pgbouncer in transaction mode) between.
-    """
-
-    def _execute(self, sql: str, params: Any, *ignored: Any) -> Any:
-        self.db.validate_no_broken_transaction()
-        with self.db.wrap_database_errors:
-            return self.cursor.execute(sql, params, prepare=True)
-
-
-class _CursorPreparadoDebug(_CursorPreparado, CursorDebugWrapper):
-    """The same, logging each statement where Django logs queries (DEBUG, tests): as
-    written, since Django cannot rebuild a server-side-bound statement's text."""
-
-    def execute(self, sql: str, params: Any = None) -> Any:
-        with self.debug_sql(sql, params):
-            return CursorWrapper.execute(self, sql, params)
-
-
-@contextmanager
-def _cursor() -> Iterator[CursorWrapper]:
+def _cursor() -> Any:
     """A cursor on Django's connection (so in the caller's transaction) that prepares."""
-    connection.ensure_connection()
-    conexion = connection.connection
-    if conexion.prepare_threshold is None:
-        # Django turns psycopg's automatic preparation off (None), which also refuses an
-        # explicit prepare=True. Django's own cursors bind client-side and never prepare:
-        # a threshold no statement reaches enables explicit preparation and nothing else.
-        conexion.prepare_threshold = _NUNCA
-    crudo = psycopg.Cursor(conexion)
-    envoltura = _CursorPreparadoDebug if connection.queries_logged else _CursorPreparado
-    try:
-        yield envoltura(crudo, connection)
-    finally:
-        crudo.close()
+    return cursor_preparado(connection)
+
+
+@functools.cache
+def _posiciones(modelo: type[Model], nombres: tuple[str, ...]) -> tuple[int, tuple[int, ...]]:
+    campos = [f.attname for f in modelo._meta.concrete_fields]
+    return len(campos), tuple(campos.index(n) for n in nombres)
+
+
+def _instancia(modelo: type[M], nombres: tuple[str, ...], valores: Sequence[Any]) -> M:
+    """An instance as the ORM builds one from a row (``Model.from_db``): positional, the
+    columns not read left deferred (reading one would query, never invent a default).
+    Building from keywords ran every field's default and was ≈ a tenth of a request's
+    CPU."""
+    total, posiciones = _posiciones(modelo, nombres)
+    fila: list[Any] = [DEFERRED] * total
+    for i, valor in zip(posiciones, valores, strict=True):
+        fila[i] = valor
+    instancia = modelo(*fila)
+    instancia._state.adding = False
+    instancia._state.db = connection.alias
+    return instancia
+
+
+@functools.cache
+def _relacion(modelo: type[Model], nombre: str) -> Any:
+    return modelo._meta.get_field(nombre)
+
+
+def _enlazar(instancia: Model, nombre: str, otra: Model | None) -> None:
+    """``instancia.<nombre> = otra`` for a foreign key whose id was read with the row: only
+    the relation cache is filled (what select_related leaves)."""
+    _relacion(type(instancia), nombre).set_cached_value(instancia, otra)
 
 
 def _json(valor: Any) -> Any:
@@ -240,39 +230,62 @@ def _acta(fila: Sequence[Any]) -> Acta:
     screen's payload from it makes no query."""
     (pk, clave, estado, motivo, imagen, num, fhc, eleccion_id, el_clave, el_nombre) = fila[:10]
     esperada_id, no_aplica, contendientes = fila[10:13]
-    eleccion = Eleccion(pk=eleccion_id, clave=el_clave, nombre=el_nombre)
+    eleccion = _instancia(Eleccion, ("id", "clave", "nombre"), (eleccion_id, el_clave, el_nombre))
     eleccion._prefetched_objects_cache = {  # type: ignore[attr-defined]
         "contendientes": _contendientes(eleccion_id, tuple(contendientes))
     }
-    acta = Acta(
-        pk=pk,
-        clave_acta=clave,
-        estado=estado,
-        motivo_sin_acta=motivo,
-        imagen_id=imagen,
-        num_capturas=num,
-        fecha_hora_captura=fhc,
-        eleccion=eleccion,
+    acta = _instancia(
+        Acta, _CAMPOS_ACTA, (pk, eleccion_id, esperada_id, clave, estado, imagen, motivo, fhc, num)
     )
+    _enlazar(acta, "eleccion", eleccion)
+    esperada = None
     if esperada_id is not None:
-        acta.esperada = ActaEsperada(pk=esperada_id, eleccion_id=eleccion_id)
-        acta.esperada.no_aplica = _json(no_aplica)
-    else:
-        acta.esperada = None
+        esperada = _instancia(
+            ActaEsperada,
+            ("id", "eleccion_id", "no_aplica"),
+            (esperada_id, eleccion_id, _json(no_aplica)),
+        )
+    _enlazar(acta, "esperada", esperada)
     return acta
+
+
+_CAMPOS_ACTA = (
+    "id",
+    "eleccion_id",
+    "esperada_id",
+    "clave_acta",
+    "estado",
+    "imagen_id",
+    "motivo_sin_acta",
+    "fecha_hora_captura",
+    "num_capturas",
+)
 
 
 def _asignacion(
     fila: Sequence[Any], *, usuario: AbstractBaseUser, tarea: Tarea, acta: Acta
 ) -> Asignacion:
-    return Asignacion(pk=fila[0], hasta=fila[1], acta=acta, usuario=usuario, tarea=tarea)
+    asignacion = _instancia(
+        Asignacion,
+        ("id", "acta_id", "usuario_id", "tarea", "hasta"),
+        (fila[0], acta.pk, usuario.pk, tarea, fila[1]),
+    )
+    _enlazar(asignacion, "acta", acta)
+    _enlazar(asignacion, "usuario", usuario)
+    return asignacion
 
 
 def _capturas(filas: Sequence[Sequence[Any]], acta: Acta) -> list[Captura]:
-    return [
-        Captura(pk=pk, acta=acta, capturista_id=capturista, valores=_json(valores))
-        for pk, capturista, valores in filas
-    ]
+    capturas = []
+    for pk, capturista, valores in filas:
+        captura = _instancia(
+            Captura,
+            ("id", "acta_id", "capturista_id", "valores"),
+            (pk, acta.pk, capturista, _json(valores)),
+        )
+        _enlazar(captura, "acta", acta)
+        capturas.append(captura)
+    return capturas
 
 
 def _avance(anterior: str, estado: Estado) -> str:

@@ -132,3 +132,20 @@ def test_both_captures_and_the_verification_are_recorded_as_the_orm_records_them
         {"captura": segunda.pk},
         {"automatica": True, "capturas": [primera.pk, segunda.pk], "valores": valores},
     ]
+
+
+def test_a_claimed_acta_reads_a_column_the_statement_did_not_read_from_the_database(
+    eleccion, gente
+):
+    # The statements read only the columns the capture needs; the rest are deferred as
+    # the ORM defers them, so reading one queries instead of inventing its default.
+    acta = digitalizada(eleccion, gente)
+    Acta.objects.filter(pk=acta.pk).update(origen="CASILLA")
+    asignacion = queue.siguiente(usuario=gente["capturista1"], tarea=Tarea.CAPTURA, ahora=NIGHT)
+
+    reclamada = asignacion.acta
+    assert not reclamada._state.adding and not asignacion._state.adding
+    assert "origen" in reclamada.get_deferred_fields()
+    assert reclamada.origen == "CASILLA"
+    assert reclamada.esperada.clave_acta == acta.esperada.clave_acta
+    assert asignacion.usuario == gente["capturista1"]
