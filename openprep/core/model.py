@@ -96,6 +96,11 @@ class TipoCasilla(StrEnum):
     MESA_ESCRUTINIO = "M"
 
 
+CLAVE_CASILLA_FORMAT = "%02d%04d%s%02d%02d"
+"""CLAVE_CASILLA as :attr:`Casilla.clave` spells it, for ``%`` with (id_entidad, seccion,
+tipo, id_casilla, ext_contigua): what the corte's writers format half a million times."""
+
+
 class Casilla(NamedTuple):
     """A polling station's identity and location (DOMAIN.md §2)."""
 

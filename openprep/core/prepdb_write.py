@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import IO
 
 from openprep.core.model import (
+    CLAVE_CASILLA_FORMAT,
     CONTROL_FIELDS,
     ActaRecord,
     Election,
@@ -61,23 +62,40 @@ def format_row(acta: ActaRecord, decision: Decision, *, settings: RuleSettings) 
     ]
 
 
-def _catalog_row(acta: ActaRecord, decision: Decision, *, label: str, suffix: str) -> str:
-    """:func:`format_row`'s cells joined, for an acta of the catalog (not fuera de
-    catálogo, no captured key), in one formatting step: ``f"{x}"`` is ``str(x)`` for the
-    integers and the marks alike. ``suffix``: the CLAVE_ACTA's, from TIPO_ACTA."""
-    c = acta.casilla
-    clave = f"{c.id_entidad:02d}{c.seccion:04d}{c.tipo}{c.id_casilla:02d}{c.ext_contigua:02d}"
-    control = "|".join(map(str, acta.control))
-    votos = "|".join(map(str, acta.votos))
+def catalog_row_format(*, width: int) -> str:
+    """The ``%`` template of a catalog acta's row (:func:`catalog_row_args`) for a ballot of
+    ``width`` columns: :func:`format_row`'s cells joined, in one formatting step (``%s`` is
+    ``str()`` for the integers and the marks alike; ``%d`` of CONTABILIZADA's bool gives
+    ``1`` or ``0``)."""
+    cells = "|".join(["%s"] * (len(CONTROL_FIELDS) + width))
     return (
-        f'="{clave}"|{clave}{suffix}|{c.id_entidad}|{c.entidad}|{c.id_distrito}|{c.distrito}|'
-        f"{c.seccion}|{c.id_casilla}|{c.tipo}|{c.ext_contigua}|{c.ubicacion}|{acta.tipo_acta}|"
-        f"{control}|{votos}|{acta.no_registrados}|{acta.nulos}|{acta.total_votos_asentado}|"
-        f"{decision.total_votos_calculado}|{acta.lista_nominal}|{acta.representantes_pp_ci}|"
-        f"{label}|{1 if decision.contabilizada else 0}|{acta.mecanismo_traslado}|{acta.sha}|"
-        f"{acta.fecha_hora_acopio}|{acta.fecha_hora_captura}|{acta.fecha_hora_verificacion}|"
-        f"{acta.origen}|{acta.digitalizacion}|{acta.tipo_documento}"
+        '="%s"|%s%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|'
+        f"{cells}|%s|%s|%s|%s|%s|%s|%s|%d|%s|%s|%s|%s|%s|%s|%s|%s"
     )
+
+
+def catalog_row_args(
+    acta: ActaRecord, decision: Decision, *, label: str, suffix: str
+) -> tuple[object, ...]:
+    """What :func:`catalog_row_format` takes for an acta of the catalog (not fuera de
+    catálogo, no captured key). ``suffix``: the CLAVE_ACTA's, from TIPO_ACTA."""
+    (
+        casilla, tipo_acta, control, votos, no_registrados, nulos, asentado, lista_nominal,
+        representantes, _, _, mecanismo, sha, acopio, captura, verificacion, origen,
+        digitalizacion, tipo_documento, _,
+    ) = acta  # fmt: skip
+    (
+        id_entidad, entidad, id_distrito, distrito, seccion, tipo, id_casilla, ext_contigua,
+        ubicacion, *_,
+    ) = casilla  # fmt: skip
+    clave = CLAVE_CASILLA_FORMAT % (id_entidad, seccion, tipo, id_casilla, ext_contigua)
+    calculado, contabilizada = decision.total_votos_calculado, decision.contabilizada
+    return (
+        clave, clave, suffix, id_entidad, entidad, id_distrito, distrito, seccion, id_casilla,
+        tipo, ext_contigua, ubicacion, tipo_acta, *control, *votos, no_registrados, nulos,
+        asentado, calculado, lista_nominal, representantes, label, contabilizada, mecanismo,
+        sha, acopio, captura, verificacion, origen, digitalizacion, tipo_documento,
+    )  # fmt: skip
 
 
 def write_prepdb(
@@ -92,8 +110,9 @@ def write_prepdb(
     """Write the reference layout (pipes, ``sep=|``, ``\\n`` line ends); return the row count.
 
     A row's bytes are :func:`format_row`'s cells joined by pipes; an acta of the catalog
-    is formatted in one step (:func:`_catalog_row`), which is what keeps a national
-    corte's half million rows cheap. A cell holding the delimiter or a newline is refused.
+    is formatted in one ``%`` step (:func:`catalog_row_format`), which is what keeps a
+    national corte's half million rows cheap. A cell holding the delimiter or a newline
+    is refused.
     """
     delimiter = "|"
     columns = (*REFERENCE_COLUMNS_HEAD, *election.columns, *TAIL_COLUMNS)
@@ -105,6 +124,7 @@ def write_prepdb(
     labels: dict[Observacion | None, str] = {None: ""}
     labels.update(settings.labels.items())
     suffixes: dict[str, str] = {}  # TIPO_ACTA → the end of CLAVE_ACTA (few distinct ones)
+    template = catalog_row_format(width=len(election.columns))
     count = 0
     lines: list[str] = []
     for acta, decision in rows:
@@ -117,7 +137,13 @@ def write_prepdb(
                 casilla = acta.casilla
                 suffix = clave_acta(casilla, tipo_acta).removeprefix(casilla.clave)
                 suffixes[tipo_acta] = suffix
-            line = _catalog_row(acta, decision, label=labels[decision.observacion], suffix=suffix)
+            args = catalog_row_args(
+                acta, decision, label=labels[decision.observacion], suffix=suffix
+            )
+            try:
+                line = template % args
+            except TypeError:  # a record off the ballot's width: the cell by cell check
+                line = delimiter.join(format_row(acta, decision, settings=settings))
         if line.count(delimiter) != pipes or "\n" in line:
             raise ValueError(f"{acta.clave_acta}: a value holds the delimiter or a newline")
         lines.append(line)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from openprep.core.model import ActaRecord, Casilla, Election
+from openprep.core.model import ActaRecord, Casilla, Election, Marca
 from openprep.core.rules import Decision, Participacion
+
+_MARCAS = frozenset(Marca)
 
 SUMMARY_FIELDS = (
     "ACTAS_ESPERADAS",
@@ -120,7 +123,14 @@ class TerritoryTally:
         self.summary.add(acta, decision)
         if not decision.contabilizada:
             return
-        for i, value in enumerate(acta.votos):
+        votos = acta.votos
+        if _MARCAS.isdisjoint(votos) and len(votos) == len(self.votos):
+            try:
+                self.votos = list(map(operator.add, self.votos, votos))  # numbers: one step
+                votos = ()
+            except TypeError:  # a value that is not a FieldValue: added as below
+                pass
+        for i, value in enumerate(votos):  # marks are not added
             if type(value) is int:
                 self.votos[i] += value
         if type(acta.no_registrados) is int:
@@ -175,8 +185,10 @@ def tally(
     width = len(election.contenders)
     result: dict[TerritoryKey, TerritoryTally] = {}
 
+    key_of = _KEY_OF[nivel]
+
     def slot(casilla: Casilla) -> TerritoryTally:
-        key = territory_key(casilla, nivel=nivel)
+        key = key_of(casilla)
         found = result.get(key)
         if found is None:
             found = result[key] = TerritoryTally(votos=[0] * width)
@@ -184,6 +196,13 @@ def tally(
 
     for casilla in esperadas:
         slot(casilla).summary.actas_esperadas += 1
+    last: tuple[TerritoryKey, TerritoryTally] | None = None  # actas come grouped: reuse
     for acta, decision in actas:
-        slot(acta.casilla).add(acta, decision)
+        key = key_of(acta.casilla)
+        if last is not None and last[0] == key:
+            found = last[1]
+        else:
+            found = slot(acta.casilla)
+            last = (key, found)
+        found.add(acta, decision)
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -167,15 +167,19 @@ class UtcText(Func):
         return compiler.compile(fecha)
 
 
-def _local_text(tz: tzinfo) -> Callable[[str | None], str]:
-    """UTC text (:class:`UtcText`) as :func:`core.local_timestamp` publishes it.
+class _LocalText(dict):
+    """UTC text (:class:`UtcText`) as :func:`core.local_timestamp` publishes it, by lookup:
+    each distinct second once (a national election has a few tens of thousands), and
+    one time zone conversion per minute of UTC; a minute in which the offset changes, or
+    an offset that is not whole minutes, is converted second by second."""
 
-    One conversion per minute of UTC; a minute in which the offset changes, or an offset
-    that is not whole minutes, is converted second by second.
-    """
-    minutes: dict[str, str] = {}
+    def __init__(self, tz: tzinfo) -> None:
+        super().__init__()
+        self.tz = tz
+        self.minutes: dict[str, str] = {}
 
-    def local_minute(minute: str) -> str:
+    def _minute(self, minute: str) -> str:
+        tz = self.tz
         start = datetime.fromisoformat(minute).replace(tzinfo=UTC)
         offset = start.astimezone(tz).utcoffset()
         whole = offset is not None and not offset % timedelta(minutes=1)
@@ -183,17 +187,30 @@ def _local_text(tz: tzinfo) -> Callable[[str | None], str]:
             return ""
         return core.local_timestamp(start, tz=tz)[:16]
 
-    def local(utc: str | None) -> str:
+    def __missing__(self, utc: str | None) -> str:
         if utc is None:
-            return ""
-        minute = minutes.get(utc[:16])
-        if minute is None:
-            minute = minutes[utc[:16]] = local_minute(utc[:16])
-        if minute:
-            return minute + utc[16:]
-        return core.local_timestamp(datetime.fromisoformat(utc).replace(tzinfo=UTC), tz=tz)
+            local = ""
+        else:
+            minute = self.minutes.get(utc[:16])
+            if minute is None:
+                minute = self.minutes[utc[:16]] = self._minute(utc[:16])
+            if minute:
+                local = minute + utc[16:]
+            else:
+                moment = datetime.fromisoformat(utc).replace(tzinfo=UTC)
+                local = core.local_timestamp(moment, tz=self.tz)
+        self[utc] = local
+        return local
 
-    return local
+
+_RECORD_FIELDS = (
+    *("casilla", "tipo_acta", "control", "votos", "no_registrados", "nulos"),
+    *("total_votos_asentado", "lista_nominal", "representantes_pp_ci", "sin_acta"),
+    *("fuera_catalogo", "mecanismo_traslado", "sha", "fecha_hora_acopio"),
+    *("fecha_hora_captura", "fecha_hora_verificacion", "origen", "digitalizacion"),
+    *("tipo_documento", "clave_acta_capturada"),
+)
+assert core.ActaRecord._fields == _RECORD_FIELDS, "_records_en_catalogo builds them positionally"
 
 
 class _FieldValues(dict):
@@ -240,9 +257,11 @@ def _records_en_catalogo(
     )
     fuera_de_boleta: dict[str, tuple[int, ...]] = {}  # no_aplica → indexes in ``columns``
     value_of = _FieldValues().__getitem__
-    local = _local_text(tz)
+    local = _LocalText(tz).__getitem__
     control = core.CONTROL_FIELDS
     no_aplica_marca = core.Marca.NO_APLICA
+    motivos: dict[str, core.MotivoSinActa | None] = {"": None}
+    make = core.ActaRecord._make  # positional, in the record's field order
     for (
         casilla_id, tipo_acta, representantes, no_aplica_text, valores_text, motivo, mecanismo,
         sha, acopio, captura, verificacion, origen, digitalizacion, tipo_documento,
@@ -253,31 +272,40 @@ def _records_en_catalogo(
             no_aplica = tuple(i for i, column in enumerate(columns) if column in fuera)
             fuera_de_boleta[no_aplica_text] = no_aplica
         valores = json.loads(valores_text).get
-        votos = list(map(value_of, map(valores, columns)))
-        for i in no_aplica:
-            votos[i] = no_aplica_marca
+        if no_aplica:
+            listed = list(map(value_of, map(valores, columns)))
+            for i in no_aplica:
+                listed[i] = no_aplica_marca
+            votos = tuple(listed)
+        else:
+            votos = tuple(map(value_of, map(valores, columns)))
+        sin_acta = motivos.get(motivo) if motivo is not None else None
+        if sin_acta is None and motivo:
+            sin_acta = motivos[motivo] = core.MotivoSinActa(motivo)
         casilla, lista_nominal = casillas[casilla_id]
-        yield core.ActaRecord(
-            casilla=casilla,
-            tipo_acta=tipo_acta,
-            control=tuple(map(value_of, map(valores, control))),
-            votos=tuple(votos),
-            no_registrados=value_of(valores("NO_REGISTRADOS")),
-            nulos=value_of(valores("NULOS")),
-            total_votos_asentado=value_of(valores("TOTAL_VOTOS_ASENTADO")),
-            lista_nominal=lista_nominal,
-            representantes_pp_ci=representantes,
-            sin_acta=core.MotivoSinActa(motivo) if motivo else None,
-            fuera_catalogo=False,
-            mecanismo_traslado=mecanismo,
-            sha=sha or "",
-            fecha_hora_acopio=local(acopio),
-            fecha_hora_captura=local(captura),
-            fecha_hora_verificacion=local(verificacion),
-            origen=origen,
-            digitalizacion=digitalizacion,
-            tipo_documento=tipo_documento,
-            clave_acta_capturada="",
+        yield make(
+            (
+                casilla,
+                tipo_acta,
+                tuple(map(value_of, map(valores, control))),
+                votos,
+                value_of(valores("NO_REGISTRADOS")),
+                value_of(valores("NULOS")),
+                value_of(valores("TOTAL_VOTOS_ASENTADO")),
+                lista_nominal,
+                representantes,
+                sin_acta,
+                False,  # fuera_catalogo
+                mecanismo,
+                sha or "",
+                local(acopio),
+                local(captura),
+                local(verificacion),
+                origen,
+                digitalizacion,
+                tipo_documento,
+                "",  # clave_acta_capturada
+            )
         )
 
 

@@ -53,11 +53,13 @@ class Territorio:
         redundant = not self.nombre or self.nombre.upper() == plain.upper()
         return plain if redundant else f"{plain}: {self.nombre}"
 
-    def ordinarias(self) -> list[Row]:
-        return [r for r in self.actas if not r[0].casilla.especial]
-
-    def especiales(self) -> list[Row]:
-        return [r for r in self.actas if r[0].casilla.especial]
+    def por_tipo(self) -> tuple[list[Row], list[Row]]:
+        """The actas of casillas ordinarias, then those of casillas especiales (one pass)."""
+        ordinarias: list[Row] = []
+        especiales: list[Row] = []
+        for row in self.actas:
+            (especiales if row[0].casilla.especial else ordinarias).append(row)
+        return ordinarias, especiales
 
 
 @dataclass
@@ -96,12 +98,21 @@ def agrupar(
     nivel = nivel_de(ambito, rows)
     by_id: dict[int, Territorio] = {}
     fuera: list[Row] = []
+    # Consecutive actas and casillas mostly share their territory: the last one found is
+    # tried first (``_place`` reads the same fields, this skips the call and the lookup).
+    campo = 9 if nivel is Nivel.MUNICIPIO else 2  # id_municipio or id_distrito
+    last: tuple[object, Territorio] | None = None
 
     def territorio(casilla: Casilla) -> Territorio:
+        nonlocal last
+        raw = casilla[campo]
+        if last is not None and last[0] == raw:
+            return last[1]
         ident, nombre = _place(casilla, nivel)
         found = by_id.get(ident)
         if found is None:
             found = by_id[ident] = Territorio(nivel=nivel, id=ident, nombre=nombre)
+        last = (raw, found)
         return found
 
     for casilla in esperadas:

@@ -41,12 +41,11 @@ IMAGENES = "../../../imagenes/"
 Grupo = tuple[int, str]
 
 
-def _grupos(rows: list[Row], settings: RuleSettings, *, width: int, ancla: bool) -> list[Grupo]:
+def _grupos(rows: list[Row], fila: h.FilasActa, *, width: int, ancla: bool) -> list[Grupo]:
     """The actas as one ``<tbody>`` per sección: (sección, HTML)."""
-    labels = settings.labels
     result = []
     for seccion, members in groupby(rows, key=lambda r: r[0].casilla.seccion):
-        filas = [h.fila_acta(a, d, labels=labels, imagenes=IMAGENES) for a, d in members]
+        filas = [fila(a, d) for a, d in members]
         result.append((seccion, h.grupo_seccion(seccion, filas, width=width, ancla=ancla)))
     return result
 
@@ -93,8 +92,10 @@ def escribir_territorio(
     assert t.tally is not None
     width = h.ancho_tabla(election)
     participacion = settings.participacion
-    grupos = _grupos(t.ordinarias(), settings, width=width, ancla=True)
-    especiales = _grupos(t.especiales(), settings, width=width, ancla=False)
+    fila = h.FilasActa(width=len(election.contenders), labels=settings.labels, imagenes=IMAGENES)
+    ordinarias, de_especiales = t.por_tipo()
+    grupos = _grupos(ordinarias, fila, width=width, ancla=True)
+    especiales = _grupos(de_especiales, fila, width=width, ancla=False)
     main = f"{t.slug}.html"
     relative = f"{e.clave}/{main}"
     titulo = f"{e.nombre}: {t.titulo}"
@@ -158,7 +159,9 @@ def escribir_territorio(
 
     partes = [(main, grupos)]
     text, donde = main_page(partes)
-    if len(text.encode()) > PAGE_BUDGET:
+    # UTF-8 takes at least a byte a character: a page past the budget in characters is
+    # past it in bytes, without encoding 400 KB to find out.
+    if len(text) > PAGE_BUDGET or len(text.encode()) > PAGE_BUDGET:
         partes = [(f"{t.slug}-{n}.html", p) for n, p in enumerate(_partes(grupos), start=1)]
         text, donde = main_page(partes)
         for n, (archivo, gs) in enumerate(partes, start=1):
