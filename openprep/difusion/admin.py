@@ -22,6 +22,7 @@ from openprep.difusion.transporte_sftp import leer_clave_privada
 
 
 class DifusorForm(forms.ModelForm):
+    enlace = forms.URLField(label="enlace público", required=False, assume_scheme="https")
     contrasena = forms.CharField(
         label="contraseña",
         required=False,
