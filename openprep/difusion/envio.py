@@ -76,6 +76,8 @@ class _Entrega:
         self.avance = avance or (lambda _ruta: None)
         self.imagenes_desde = imagenes_desde
         self.resumen = Resumen()
+        self.remoto_latest = destino.leer(LATEST)
+        """The difusor's latest.json when the delivery began (None: it has none)."""
 
     def _a_tiempo(self) -> None:
         if self.plazo is not None and timezone.now() >= self.plazo:
@@ -140,7 +142,7 @@ class _Entrega:
 
     def _hashes_del_corte_remoto(self) -> tuple[str, dict[str, str]]:
         """The difusor's current corte and its files' hashes, if it is one of ours."""
-        data = self.destino.leer(LATEST)
+        data = self.remoto_latest
         if data is None:
             return "", {}
         try:
@@ -187,15 +189,21 @@ class _Entrega:
         faltan.append((local / FIRMA, unir(parcial, FIRMA)))
         faltan.append((local / MANIFEST_NAME, unir(parcial, MANIFEST_NAME)))  # last
         self._subir_lote(faltan)
-        self._comprobar(parcial, local=local, esperado=por_carpeta)
+        hashes_nuevos = {f.path: f.sha256 for f in manifest.files}
+        self._comprobar(parcial, local=local, esperado=por_carpeta, hashes=hashes_nuevos)
         self.destino.renombrar(parcial, final)
 
-    def _comprobar(self, parcial: str, *, local: Path, esperado: dict[str, dict[str, int]]) -> None:
+    def _comprobar(
+        self,
+        parcial: str,
+        *,
+        local: Path,
+        esperado: dict[str, dict[str, int]],
+        hashes: dict[str, str],
+    ) -> None:
         for nombre in (MANIFEST_NAME, FIRMA):
             if self.destino.leer(unir(parcial, nombre)) != (local / nombre).read_bytes():
                 raise FallaDeDifusor(f"{nombre} llegó distinto al difusor (se leyó de vuelta).")
-        manifest = parse_manifest((local / MANIFEST_NAME).read_bytes(), where=str(local))
-        hashes = {f.path: f.sha256 for f in manifest.files}
         for carpeta, archivos in esperado.items():
             remotos = self.destino.listar(unir(parcial, carpeta))
             for nombre, size in archivos.items():
@@ -237,7 +245,7 @@ def entregar(
         avance=avance,
         imagenes_desde=imagenes_desde,
     )
-    if destino.leer(LATEST) == latest.to_bytes():
+    if entrega.remoto_latest == latest.to_bytes():
         return entrega.resumen  # already there
     entrega.portada()
     entrega.imagenes()
