@@ -65,6 +65,18 @@ def existe(db: str) -> bool:
         )
 
 
+def contar_en_base(db: str) -> tuple[int, int]:
+    """Captures stored and actas VERIFICADA in ``db``: the run's count, from PostgreSQL."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/{db}", autocommit=True) as conn:
+        (capturas,) = conn.execute("SELECT count(*) FROM capture_captura").fetchone()
+        (verificadas,) = conn.execute(
+            "SELECT count(*) FROM intake_acta WHERE estado = 'VERIFICADA'"
+        ).fetchone()
+    return int(capturas), int(verificadas)
+
+
 def recreate(db: str, *, template: str | None = None) -> None:
     admin_sql(
         f"DROP DATABASE IF EXISTS {db} WITH (FORCE)",
@@ -253,6 +265,7 @@ def percentil(valores: list[float], q: float) -> float:
 
 def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespace) -> dict:
     recreate(RUN_DB, template=BASE_DB)
+    capturas_antes, _ = contar_en_base(RUN_DB)
     carga_antes = os.getloadavg()[0]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -310,6 +323,13 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
         server.wait(timeout=60)
     segundos = fin_real - inicio
     captura = [x for s in salidas for x in s["captura"]]
+    # Every 201 the clients counted must be a row in the database, and nothing more.
+    capturas_en_base, verificadas = contar_en_base(RUN_DB)
+    if capturas_en_base - capturas_antes != len(captura):
+        raise SystemExit(
+            f"{len(captura)} capturas aceptadas según los clientes, "
+            f"{capturas_en_base - capturas_antes} en la base"
+        )
     siguiente = [x for s in salidas for x in s["siguiente"]]
     cores = os.cpu_count() or 1
     cpu_clientes = sum(s["cpu"] for s in salidas)
@@ -320,6 +340,7 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
         "clientes": args.clientes,
         "segundos": round(segundos, 2),
         "capturas": len(captura),
+        "actas_verificadas": verificadas,
         "capturas_por_segundo": round(len(captura) / segundos, 1),
         "captura_p50_ms": round(percentil(captura, 0.5) * 1000, 1),
         "captura_p99_ms": round(percentil(captura, 0.99) * 1000, 1),
