@@ -189,6 +189,8 @@ OPENPREP_IMAGEN_MAX_PIXELES = _env_int("OPENPREP_IMAGEN_MAX_PIXELES", 50_000_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPENPREP_IMAGEN_MAX_BYTES + 1024 * 1024
 # An acta handed to a capturista or verificador returns to the queue after this long.
 OPENPREP_ASIGNACION_MINUTOS = _env_int("OPENPREP_ASIGNACION_MINUTOS", 10)
+# A PREP Casilla app's token (POST /api/casilla/v1/sesion/) is valid this long.
+OPENPREP_API_TOKEN_HORAS = _env_int("OPENPREP_API_TOKEN_HORAS", 24)
 
 LANGUAGE_CODE = "es-mx"
 TIME_ZONE = "America/Mexico_City"

@@ -1,11 +1,13 @@
 """The PREP Casilla API: the phone app at the casilla uploads the acta's photo.
 
-``POST /api/casilla/v1/actas/`` (docs/api.md): HTTP Basic authentication of an operator
-with the role digitalizador, no session and no CSRF token; recorded with ORIGEN CASILLA and
-DIGITALIZACION MOVIL by the same code as the CATD's digitalización screen. Every answer is
-JSON, errors included.
+``POST /api/casilla/v1/sesion/`` trades a digitalizador's username and password (HTTP
+Basic) for a token (:mod:`openprep.accounts.tokens`); ``POST /api/casilla/v1/actas/``
+takes the photo with that token (``Authorization: Bearer …``), or with HTTP Basic as
+before (a password check per photo: about 0.2 s of CPU each). No session and no CSRF
+token (docs/api.md). Photos are recorded with ORIGEN CASILLA and DIGITALIZACION MOVIL by
+the same code as the CATD's digitalización screen. Every answer is JSON, errors included.
 
-Credentials go through ``django.contrib.auth.authenticate`` with the request, so
+Passwords go through ``django.contrib.auth.authenticate`` with the request, so
 django-axes counts failures and locks a username out exactly as on the login page.
 """
 
@@ -21,9 +23,11 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from openprep.accounts import tokens
 from openprep.accounts.access import roles
 from openprep.accounts.models import Rol
 from openprep.core.errors import UserError
@@ -31,6 +35,7 @@ from openprep.intake.views import recibir_digitalizacion, respuesta_json_digital
 from openprep.web import error_payload
 
 REALM = 'Basic realm="openprep"'
+REALM_TOKEN = 'Bearer realm="openprep", error="invalid_token"'
 
 
 class CredencialesNoValidas(UserError):
@@ -41,42 +46,57 @@ class UsuarioBloqueado(UserError):
     http_status = 429
 
 
-def basic_auth(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Authenticate each request with HTTP Basic (no session); answer errors as JSON.
+def autenticada(
+    *, token: bool
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Authenticate each request by itself (no session): HTTP Basic, and with ``token``
+    also ``Authorization: Bearer``; answer errors as JSON.
 
-    ``view`` carries its role policy (``@roles``); this wrapper keeps that policy visible
+    The view carries its role policy (``@roles``); this wrapper keeps that policy visible
     for the startup check (functools.wraps copies it) but tells LoginRequiredMiddleware to
     let anonymous requests through: here they get 401 and a ``WWW-Authenticate`` challenge
     instead of the login page's redirect. It is CSRF-exempt because no cookie authenticates
-    it: a browser cannot be tricked into sending Basic credentials it does not have.
+    it: a browser cannot be tricked into sending credentials it does not have.
     """
 
-    @csrf_exempt
-    @functools.wraps(view)
-    def con_basic(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            request.user = _autenticar(request)
-            return view(request, *args, **kwargs)
-        except CredencialesNoValidas as exc:
-            respuesta = JsonResponse(error_payload(exc), status=401)
-            respuesta["WWW-Authenticate"] = REALM
-            return respuesta
-        except UserError as exc:
-            return JsonResponse(error_payload(exc), status=getattr(exc, "http_status", 400))
-        except PermissionDenied as exc:
-            return JsonResponse({"error": str(exc), "mensaje": str(exc)}, status=403)
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @functools.wraps(view)
+        def sin_sesion(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                request.user = _autenticar(request, token=token)
+                return view(request, *args, **kwargs)
+            except (CredencialesNoValidas, tokens.TokenNoValido) as exc:
+                respuesta = JsonResponse(error_payload(exc), status=401)
+                es_token = isinstance(exc, tokens.TokenNoValido)
+                respuesta["WWW-Authenticate"] = REALM_TOKEN if es_token else REALM
+                return respuesta
+            except UserError as exc:
+                return JsonResponse(error_payload(exc), status=getattr(exc, "http_status", 400))
+            except PermissionDenied as exc:
+                return JsonResponse({"error": str(exc), "mensaje": str(exc)}, status=403)
 
-    con_basic.login_required = False  # type: ignore[attr-defined]  # after wraps copied True
-    return con_basic
+        sin_sesion.login_required = False  # type: ignore[attr-defined]  # after wraps copied True
+        return sin_sesion
+
+    return decorate
 
 
-def _autenticar(request: HttpRequest) -> Any:
-    credenciales = _credenciales(request)
+def _autenticar(request: HttpRequest, *, token: bool) -> Any:
+    esquema, _, valor = request.headers.get("Authorization", "").partition(" ")
+    if token and esquema.lower() == tokens.TIPO.lower():
+        return tokens.usuario_de(valor.strip())
+    credenciales = _credenciales(esquema, valor)
     if credenciales is None:
         raise CredencialesNoValidas(
             "faltan las credenciales del operador.",
-            hint="Envíe el usuario y la contraseña de un digitalizador con autenticación "
-            "HTTP Basic (encabezado Authorization).",
+            hint=(
+                "Envíe el token de la aplicación (Authorization: Bearer …) o el usuario y "
+                "la contraseña de un digitalizador con autenticación HTTP Basic."
+                if token
+                else "Envíe el usuario y la contraseña de un digitalizador con "
+                "autenticación HTTP Basic (encabezado Authorization)."
+            ),
         )
     usuario, clave = credenciales
     user = authenticate(request=request, username=usuario, password=clave)
@@ -98,9 +118,8 @@ def _autenticar(request: HttpRequest) -> Any:
     )
 
 
-def _credenciales(request: HttpRequest) -> tuple[str, str] | None:
+def _credenciales(esquema: str, valor: str) -> tuple[str, str] | None:
     """(usuario, contraseña) from ``Authorization: Basic …`` (RFC 7617, UTF-8), or None."""
-    esquema, _, valor = request.headers.get("Authorization", "").partition(" ")
     if esquema.lower() != "basic":
         return None
     try:
@@ -111,7 +130,24 @@ def _credenciales(request: HttpRequest) -> tuple[str, str] | None:
     return (usuario, clave) if separador and usuario else None
 
 
-@basic_auth
+@autenticada(token=False)
+@roles(Rol.DIGITALIZADOR)
+@require_POST
+def sesion(request: HttpRequest) -> HttpResponse:
+    """The app's token, for the digitalizador whose password came with the request."""
+    emitido = tokens.emitir(request.user)
+    return JsonResponse(
+        {
+            "token": emitido.valor,
+            "tipo": tokens.TIPO,
+            "expira": timezone.localtime(emitido.expira).isoformat(),
+            "usuario": request.user.get_username(),
+        },
+        status=201,
+    )
+
+
+@autenticada(token=True)
 @roles(Rol.DIGITALIZADOR)
 @require_POST
 def actas(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,5 @@
-"""Acopio and digitalización screens, the operators' image view and the PREP Casilla API."""
+"""Acopio and digitalización screens, the operators' image view and the PREP Casilla API
+(its token and its uploads)."""
 
 from __future__ import annotations
 
@@ -10,5 +11,6 @@ urlpatterns = [
     path("acopio/", views.acopio, name="acopio"),
     path("digitalizacion/", views.digitalizacion, name="digitalizacion"),
     path("imagenes/<str:sha256>/", views.imagen, name="imagen"),
+    path("api/casilla/v1/sesion/", api.sesion, name="api_casilla_sesion"),
     path("api/casilla/v1/actas/", api.actas, name="api_casilla_actas"),
 ]

@@ -3,7 +3,8 @@
 Every request says ``Accept: application/json`` (docs/api.md), so a refusal comes back
 as the server's Spanish JSON; :class:`Rechazo` carries its ``mensaje``. Console accounts
 log in through ``/entrar/`` (a session and the CSRF cookie, sent back as ``X-CSRFToken``);
-the PREP Casilla API uses HTTP Basic authentication and no session.
+the PREP Casilla app trades its password for a token once (HTTP Basic) and sends the
+token with every photo (``Authorization: Bearer``), with no session.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from openprep.core.errors import UserError
 
 TIMEOUT_SECONDS = 60
 JSON = {"Accept": "application/json"}
+SESION_APP = "/api/casilla/v1/sesion/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +70,13 @@ def mensaje_de(response: requests.Response) -> str:
 class Operador:
     """One console account with its own session (one per thread: sessions are not shared)."""
 
-    def __init__(self, base_url: str, cuenta: Cuenta, *, basic: bool = False) -> None:
+    def __init__(self, base_url: str, cuenta: Cuenta) -> None:
         self.base_url = base_url.rstrip("/")
         self.cuenta = cuenta
         self.session = requests.Session()
         self.session.headers.update(JSON)
-        if basic:
-            self.session.auth = (cuenta.usuario, cuenta.clave)
+        self.app = False
+        """The PREP Casilla app (a token, no session, no CSRF) rather than a console."""
 
     def _url(self, path: str) -> str:
         return self.base_url + path
@@ -110,6 +112,12 @@ class Operador:
                 "(¿se importó el paquete en este servidor?).",
             )
 
+    def entrar_app(self) -> None:
+        """Trade the password for the PREP Casilla API's token, as the app does once."""
+        respuesta = self._send("POST", SESION_APP, auth=(self.cuenta.usuario, self.cuenta.clave))
+        self.session.headers["Authorization"] = f"Bearer {respuesta.datos['token']}"
+        self.app = True
+
     def post(
         self,
         path: str,
@@ -119,7 +127,7 @@ class Operador:
     ) -> Respuesta:
         """POST; a 2xx is returned, anything else raised as :class:`Rechazo`."""
         headers = {}
-        if self.session.auth is None:
+        if not self.app:
             headers["X-CSRFToken"] = self.session.cookies.get("csrftoken", "")
             headers["Referer"] = self._url(path)
         return self._send("POST", path, data=data, files=files, headers=headers)

@@ -254,7 +254,7 @@ class Noche:
 
     # -- the operators ----------------------------------------------------------------------
 
-    def _operador(self, rol: str, catd: str | None = None, *, basic: bool = False) -> Operador:
+    def _operador(self, rol: str, catd: str | None = None, *, app: bool = False) -> Operador:
         cuentas = self.paquete.cuentas_de(rol, catd)
         if not cuentas:
             donde = f" de la CATD {catd}" if catd else ""
@@ -262,8 +262,10 @@ class Noche:
                 f"operadores.csv no tiene un {rol}{donde}.",
                 hint="Agregue la cuenta al paquete y vuelva a importarlo.",
             )
-        operador = Operador(self.servidor, cuentas[0], basic=basic)
-        if not basic:
+        operador = Operador(self.servidor, cuentas[0])
+        if app:
+            operador.entrar_app()
+        else:
             operador.entrar()
         return operador
 
@@ -276,7 +278,7 @@ class Noche:
     def _intake(self, catd: str, filas: list[FilaVerdad]) -> None:
         acopiador = self._operador("acopiador", catd)
         digitalizador = self._operador("digitalizador", catd)
-        casilla_api = self._operador("digitalizador", catd, basic=True)
+        casilla_api = self._operador("digitalizador", catd, app=True)
         coordinador = (
             self._operador("coordinador", catd) if any(f.motivo_sin_acta for f in filas) else None
         )

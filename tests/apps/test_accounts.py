@@ -57,6 +57,7 @@ POLITICA_ESPERADA = {
         Rol.VERIFICADOR,
         Rol.COORDINADOR,
     },
+    "api/casilla/v1/sesion/": {Rol.DIGITALIZADOR},
     "api/casilla/v1/actas/": {Rol.DIGITALIZADOR},
     "coordinacion/sin-acta/": {Rol.COORDINADOR},
     "admin/": {Rol.ADMINISTRADOR},

@@ -5,12 +5,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import segno
+from django.contrib.auth.models import User
+from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from openprep.accounts.models import Rol
@@ -98,7 +104,7 @@ def sha(contenido: bytes) -> str:
 
 @pytest.mark.parametrize(
     "autorizacion",
-    [None, "Bearer abc", "Basic", "Basic !!no-es-base64!!", "Basic " + base64.b64encode(b"sin")
+    [None, "Digest abc", "Basic", "Basic !!no-es-base64!!", "Basic " + base64.b64encode(b"sin")
      .decode()],
     ids=["sin-encabezado", "otro-esquema", "vacio", "mal-codificado", "sin-dos-puntos"],
 )  # fmt: skip
@@ -112,6 +118,7 @@ def test_a_request_without_basic_credentials_gets_401_with_a_challenge(
     assert response["WWW-Authenticate"] == 'Basic realm="openprep"'
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"] == "faltan las credenciales del operador."
+    assert "Bearer" in response.json()["que_hacer"]
     assert "HTTP Basic" in response.json()["que_hacer"]
     assert huella(media) == antes
 
@@ -181,6 +188,144 @@ def test_the_api_needs_no_csrf_token_and_sets_no_session(operadores, eleccion):
 def test_the_api_only_accepts_post(operadores):
     response = Client().get(URL, HTTP_AUTHORIZATION=basic("op_digitalizador"))
     assert response.status_code == 405
+
+
+# --- the app's token ----------------------------------------------------------------------------
+
+SESION = "/api/casilla/v1/sesion/"
+
+
+def token_de(usuario: str = "op_digitalizador", contrasena: str = CONTRASENA) -> str:
+    response = Client().post(SESION, HTTP_AUTHORIZATION=basic(usuario, contrasena))
+    assert response.status_code == 201, response.content
+    return "Bearer " + response.json()["token"]
+
+
+def test_a_password_buys_a_token_that_uploads_without_checking_the_password_again(
+    operadores, eleccion, media
+):
+    antes = timezone.now()
+    response = Client(enforce_csrf_checks=True).post(
+        SESION, HTTP_AUTHORIZATION=basic("op_digitalizador")
+    )
+
+    assert response.status_code == 201
+    datos = response.json()
+    assert datos["tipo"] == "Bearer" and datos["usuario"] == "op_digitalizador"
+    expira = datetime.fromisoformat(datos["expira"])
+    assert timedelta(hours=23, minutes=59) < expira - antes <= timedelta(hours=24, minutes=1)
+    assert "sessionid" not in response.cookies
+    # Every upload with the token: no password hash computed (that is the point).
+    with mock.patch.object(User, "check_password", side_effect=AssertionError("hash")):
+        primera = enviar(acta(), autorizacion="Bearer " + datos["token"])
+        segunda = enviar(acta(OTRA), autorizacion="Bearer " + datos["token"])
+    assert (primera.status_code, segunda.status_code) == (201, 201)
+    registrada = Acta.objects.get(clave_acta=CLAVE)
+    assert (registrada.origen, registrada.digitalizacion) == ("CASILLA", "MOVIL")
+    assert EventoActa.objects.filter(usuario=operadores[Rol.DIGITALIZADOR]).count() == 2
+    assert huella(media)[2:] == (2, 2)
+
+
+def test_the_token_is_settable_in_hours(operadores, settings):
+    settings.OPENPREP_API_TOKEN_HORAS = 6
+    antes = timezone.now()
+    response = Client().post(SESION, HTTP_AUTHORIZATION=basic("op_digitalizador"))
+    expira = datetime.fromisoformat(response.json()["expira"])
+    assert timedelta(hours=5, minutes=59) < expira - antes <= timedelta(hours=6, minutes=1)
+
+
+def test_an_expired_token_gets_401_saying_so(operadores, eleccion, media):
+    # Issued 25 hours ago (the clock cannot be waited out in a test).
+    hace = time.time() - 25 * 3600
+    with mock.patch("django.core.signing.time.time", return_value=hace):
+        vencido = token_de()
+    antes = huella(media)
+
+    response = enviar(acta(), autorizacion=vencido)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="openprep", error="invalid_token"'
+    assert response.json()["error"] == "el token de la aplicación venció."
+    assert SESION in response.json()["que_hacer"]
+    assert huella(media) == antes
+
+
+@pytest.mark.parametrize(
+    "alterar",
+    [
+        lambda t: t[:-3] + ("AAA" if not t.endswith("AAA") else "BBB"),
+        lambda t: t.replace("Bearer ", "Bearer x"),
+        lambda t: "Bearer " + signing.TimestampSigner(salt="otro-uso").sign_object({"u": 1}),
+        lambda t: "Bearer ",
+    ],
+    ids=["firma-alterada", "contenido-alterado", "firmado-para-otro-uso", "vacio"],
+)
+def test_a_tampered_or_foreign_token_gets_401(operadores, eleccion, media, alterar):
+    antes = huella(media)
+    response = enviar(acta(), autorizacion=alterar(token_de()))
+
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("el token de la aplicación no es válido")
+    assert huella(media) == antes
+
+
+def test_a_new_password_or_a_deactivated_user_ends_the_token(operadores, eleccion, media):
+    usuario = operadores[Rol.DIGITALIZADOR]
+    token = token_de()
+    usuario.set_password("otra-clave-de-prueba-larga")
+    usuario.save()
+    response = enviar(acta(), autorizacion=token)
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("el token ya no es válido")
+
+    token = token_de(contrasena="otra-clave-de-prueba-larga")
+    assert enviar(acta(), autorizacion=token).status_code == 201
+    usuario.is_active = False
+    usuario.save()
+    response = enviar(acta(OTRA), autorizacion=token)
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("el token ya no es válido")
+    assert Acta.objects.filter(clave_acta=OTRA).count() == 0
+
+
+def test_a_token_does_not_outlive_the_role(operadores, eleccion, media):
+    token = token_de()
+    operador = operadores[Rol.DIGITALIZADOR].operador
+    operador.rol = Rol.CAPTURISTA
+    operador.save()
+
+    response = enviar(acta(), autorizacion=token)
+    assert response.status_code == 403
+    assert huella(media) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("rol", sorted(set(Rol) - {Rol.DIGITALIZADOR}))
+def test_only_a_digitalizador_gets_a_token(operadores, rol):
+    response = Client().post(SESION, HTTP_AUTHORIZATION=basic(f"op_{rol.value}"))
+    assert response.status_code == 403
+    assert "esta acción requiere el rol digitalizador" in response.json()["error"]
+
+
+def test_a_token_needs_the_password_not_another_token(operadores):
+    token = token_de()
+    for autorizacion in (token, basic("op_digitalizador", "equivocada")):
+        response = Client().post(SESION, HTTP_AUTHORIZATION=autorizacion)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == 'Basic realm="openprep"'
+    assert Client().get(SESION, HTTP_AUTHORIZATION=basic("op_digitalizador")).status_code == 405
+
+
+def test_a_token_opens_no_console_screen(operadores, eleccion, media):
+    """The token is for the API: the console's own digitalización screen ignores it."""
+    response = Client().post(
+        "/digitalizacion/",
+        {"imagen": SimpleUploadedFile("foto.jpg", acta()), "clave_acta": CLAVE},
+        HTTP_AUTHORIZATION=token_de(),
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/entrar/")
+    assert huella(media) == (0, 0, 0, 0)
 
 
 # --- uploads ------------------------------------------------------------------------------------
