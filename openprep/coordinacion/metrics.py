@@ -4,22 +4,23 @@ Everything is counted in SQL (one grouped query per figure) over the actas of th
 a coordinator may see, except whether a verified acta counts: that is the core's
 decision (:func:`openprep.core.rules.contabilizar`), made here exactly as a corte makes it.
 
-An acta's CATD is its casilla's; for an acta without one (fuera de catálogo, or a catalog
-that assigns no CATDs) it is the CATD recorded on its ACOPIO event. A coordinator granted
-every CATD also sees the actas that have none (key ``None``).
+Which actas a coordinator sees, and under which CATD each is counted:
+:mod:`openprep.coordinacion.alcance` (a coordinator granted every CATD also sees the actas
+that have none, under the key ``None``).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings as django_settings
 from django.db.models import (
-    CharField,
     Count,
     IntegerField,
     Max,
@@ -28,19 +29,24 @@ from django.db.models import (
     QuerySet,
     Subquery,
     TextField,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce, NullIf, TruncHour
+from django.db.models.functions import Cast, Coalesce, TruncHour
 
-from openprep.accounts.access import catds_visibles, operador_de
+from openprep.accounts.access import catds_visibles
 from openprep.capture.models import Captura
 from openprep.capture.services import CAPTURAS_REQUERIDAS
-from openprep.catalog.models import ActaEsperada, Eleccion
+from openprep.catalog.models import Casilla, Eleccion
 from openprep.catalog.services import election_of, zona_horaria
+from openprep.coordinacion.alcance import Alcance, alcance_de
 from openprep.core.model import MotivoSinActa
 from openprep.core.rules import Observacion, contabilizar
-from openprep.intake.models import Acta, Estado, EventoActa, TipoEvento
-from openprep.publish.corte import rule_settings_de, to_acta_record
+from openprep.intake.models import Acta, Estado, EventoActa
+from openprep.publish.corte import (
+    CATALOG_COLUMNS,
+    casillas_por_id,
+    catalog_records,
+    rule_settings_de,
+)
 
 CatdKey = str | None
 GroupKey = tuple[CatdKey, int]  # (CATD clave, election id)
@@ -149,49 +155,6 @@ class Figures:
 def clave_eleccion(eleccion: Eleccion) -> str:
     """How the dashboard and the downloads name an election: its clave, or its name."""
     return eleccion.clave or eleccion.nombre
-
-
-def actas_con_catd() -> QuerySet[Acta]:
-    """Every registered acta, annotated with ``catd_clave`` (see the module's docstring)."""
-    acopio = (
-        EventoActa.objects.filter(acta=OuterRef("pk"), tipo=TipoEvento.ACOPIO)
-        .order_by("id")
-        .values("catd")[:1]
-    )
-    return Acta.objects.annotate(
-        catd_clave=Coalesce(
-            "esperada__casilla__catd__clave",
-            NullIf(Subquery(acopio), Value("")),
-            output_field=CharField(),
-        )
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Alcance:
-    """What one coordinator may see: every CATD, or the listed claves."""
-
-    todas: bool
-    claves: frozenset[str]
-
-    def puede_ver(self, clave: str) -> bool:
-        return self.todas or clave in self.claves
-
-    def actas(self) -> QuerySet[Acta]:
-        actas = actas_con_catd()
-        return actas if self.todas else actas.filter(catd_clave__in=self.claves)
-
-    def esperadas(self) -> QuerySet[ActaEsperada]:
-        esperadas = ActaEsperada.objects.all()
-        return esperadas if self.todas else esperadas.filter(casilla__catd__clave__in=self.claves)
-
-
-def alcance_de(user: Any) -> Alcance:
-    operador = operador_de(user)
-    todas = bool(operador and operador.todas_las_catd)
-    return Alcance(
-        todas=todas, claves=frozenset(catds_visibles(user).values_list("clave", flat=True))
-    )
 
 
 def figures(user: Any, *, ahora: datetime, minutos: int) -> Figures:
@@ -347,17 +310,41 @@ def _decide_verified(
             faltan[pk] = (key, catd)
         else:
             _count_decision(result, catd=catd, eleccion_id=eleccion_id, decision=decision)
-    leer = verificadas.filter(pk__in=faltan) if len(faltan) <= _MAX_IDS else verificadas
-    for acta in leer.select_related("esperada__casilla").iterator(chunk_size=2000):
-        if acta.pk not in faltan:
-            continue
-        key, catd = faltan[acta.pk]
-        election, tz, rule_settings = contexts[acta.eleccion_id]
-        record = to_acta_record(acta, columns=election.columns, tz=tz)
-        decided = contabilizar(record, election=election, settings=rule_settings)
-        decision = (decided.contabilizada, decided.observacion)
-        memo[key] = decision
-        _count_decision(result, catd=catd, eleccion_id=acta.eleccion_id, decision=decision)
+    if not faltan:
+        return
+    # Undecided actas are read as tuples and turned into records as a corte does it (a
+    # first dashboard at national scale decides half a million actas: as models that
+    # took about 200 µs each).
+    todas = len(faltan) > _MAX_IDS
+    leer = verificadas if todas else verificadas.filter(pk__in=faltan)
+    casillas = casillas_por_id(
+        None if todas else Casilla.objects.filter(actas_esperadas__acta__in=list(faltan))
+    )
+    filas = leer.order_by("eleccion_id").values_list("eleccion_id", "pk", *CATALOG_COLUMNS)
+    for eleccion_id, grupo in groupby(filas.iterator(chunk_size=5000), key=itemgetter(0)):
+        election, tz, rule_settings = contexts[eleccion_id]
+        ids: deque[int] = deque()  # the pk of each row, taken off as its record comes
+        records = catalog_records(
+            _sin_pk(grupo, ids), columns=election.columns, tz=tz, casillas=casillas
+        )
+        for record in records:
+            pk = ids.popleft()
+            if pk not in faltan:
+                continue
+            key, catd = faltan[pk]
+            decided = contabilizar(record, election=election, settings=rule_settings)
+            decision = (decided.contabilizada, decided.observacion)
+            memo[key] = decision
+            _count_decision(result, catd=catd, eleccion_id=eleccion_id, decision=decision)
+
+
+def _sin_pk(rows: Iterable[tuple[Any, ...]], ids: deque[int]) -> Iterator[tuple[Any, ...]]:
+    """Each row (election, pk, columns…) as its columns alone; the pk goes to ``ids``
+    (catalog_records gives one record per row, in order: the records' pks are taken off
+    ``ids`` as they come)."""
+    for _, pk, *columnas in rows:
+        ids.append(pk)
+        yield tuple(columnas)
 
 
 def _count_decision(

@@ -16,6 +16,7 @@ from openprep.accounts.access import operador_de, roles
 from openprep.accounts.models import Rol
 from openprep.catalog.models import ActaEsperada, Eleccion
 from openprep.coordinacion import metrics
+from openprep.coordinacion.alcance import alcance_de
 from openprep.coordinacion.charts import barras
 from openprep.core.errors import UserError
 from openprep.core.model import MotivoSinActa, utc_offset_name
@@ -186,7 +187,7 @@ def sin_acta(request: HttpRequest) -> HttpResponse:
         .first()
     )
     catd = esperada.casilla.catd if esperada is not None else None
-    if catd is not None and not metrics.alcance_de(request.user).puede_ver(catd.clave):
+    if catd is not None and not alcance_de(request.user).puede_ver(catd.clave):
         raise FueraDeSuCATD(
             f"el acta {clave_acta} es de una casilla de la CATD {catd}, que usted no supervisa.",
             hint="Pida a un coordinador de esa CATD que registre el SIN ACTA.",

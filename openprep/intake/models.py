@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from openprep.catalog.models import ActaEsperada, Eleccion
 from openprep.core.model import MotivoSinActa
@@ -120,7 +121,13 @@ class EventoActa(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["acta", "tipo"])]
+        indexes = [
+            models.Index(fields=["acta", "tipo"]),
+            # A coordinator's actas without a casilla CATD: those acopiadas at their CATDs.
+            models.Index(
+                fields=["catd"], name="evento_acopio_por_catd", condition=Q(tipo="ACOPIO")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.acta} {self.tipo} {self.cuando:%Y-%m-%d %H:%M:%S}"

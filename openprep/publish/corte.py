@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import IO
+from typing import IO, Any
 
 from django.db import transaction
 from django.db.models import CharField, F, Func, QuerySet, TextField, Value
@@ -210,7 +210,7 @@ _RECORD_FIELDS = (
     *("fecha_hora_captura", "fecha_hora_verificacion", "origen", "digitalizacion"),
     *("tipo_documento", "clave_acta_capturada"),
 )
-assert core.ActaRecord._fields == _RECORD_FIELDS, "_records_en_catalogo builds them positionally"
+assert core.ActaRecord._fields == _RECORD_FIELDS, "catalog_records builds them positionally"
 
 
 class _FieldValues(dict):
@@ -221,6 +221,26 @@ class _FieldValues(dict):
         return value
 
 
+CATALOG_COLUMNS = (
+    "esperada__casilla_id",
+    "esperada__tipo_acta",
+    "esperada__representantes_pp_ci",
+    Cast("esperada__no_aplica", TextField()),
+    Cast("valores", TextField()),
+    "motivo_sin_acta",
+    "mecanismo_traslado",
+    "imagen_id",
+    UtcText("fecha_hora_acopio"),
+    UtcText("fecha_hora_captura"),
+    UtcText("fecha_hora_verificacion"),
+    "origen",
+    "digitalizacion",
+    "tipo_documento",
+)
+"""What an acta of the catalog is read as (``values_list`` of an Acta query):
+:func:`catalog_records` turns such rows into the core's records."""
+
+
 def _records_en_catalogo(
     eleccion: Eleccion,
     *,
@@ -229,32 +249,30 @@ def _records_en_catalogo(
     tz: tzinfo,
     casillas: CasillaCatalogo,
 ) -> Iterator[core.ActaRecord]:
-    """The verified actas of the catalog, in catalog order: one query, tuples only.
-
-    Gives what :func:`to_acta_record` gives for each; ``no_aplica`` is decoded once per
-    distinct value, a casilla is shared by every acta of it.
-    """
+    """The verified actas of the catalog, in catalog order: one query, tuples only."""
     rows = (
         verified_actas(eleccion, hasta=hasta)
         .filter(esperada__isnull=False)
         .order_by("esperada__orden", "id")
-        .values_list(
-            "esperada__casilla_id",
-            "esperada__tipo_acta",
-            "esperada__representantes_pp_ci",
-            Cast("esperada__no_aplica", TextField()),
-            Cast("valores", TextField()),
-            "motivo_sin_acta",
-            "mecanismo_traslado",
-            "imagen_id",
-            UtcText("fecha_hora_acopio"),
-            UtcText("fecha_hora_captura"),
-            UtcText("fecha_hora_verificacion"),
-            "origen",
-            "digitalizacion",
-            "tipo_documento",
-        )
+        .values_list(*CATALOG_COLUMNS)
     )
+    return catalog_records(
+        rows.iterator(chunk_size=10_000), columns=columns, tz=tz, casillas=casillas
+    )
+
+
+def catalog_records(
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    columns: tuple[str, ...],
+    tz: tzinfo,
+    casillas: CasillaCatalogo,
+) -> Iterator[core.ActaRecord]:
+    """Rows of :data:`CATALOG_COLUMNS` as the core's records, one each, in their order.
+
+    Gives what :func:`to_acta_record` gives for each; ``no_aplica`` is decoded once per
+    distinct value, a casilla is shared by every acta of it.
+    """
     fuera_de_boleta: dict[str, tuple[int, ...]] = {}  # no_aplica → indexes in ``columns``
     value_of = _FieldValues().__getitem__
     local = _LocalText(tz).__getitem__
@@ -265,7 +283,7 @@ def _records_en_catalogo(
     for (
         casilla_id, tipo_acta, representantes, no_aplica_text, valores_text, motivo, mecanismo,
         sha, acopio, captura, verificacion, origen, digitalizacion, tipo_documento,
-    ) in rows.iterator(chunk_size=10_000):  # fmt: skip
+    ) in rows:  # fmt: skip
         no_aplica = fuera_de_boleta.get(no_aplica_text)
         if no_aplica is None:
             fuera = set(json.loads(no_aplica_text))
