@@ -8,7 +8,7 @@ DEMO_OUT ?= build/demo
 DEMO_ARGS ?=
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench bench-captures bench-corte bench-difusion clean
+.PHONY: install system-packages demo test lint check test-core test-sqlite test-postgres bench bench-captures bench-casilla bench-corte bench-difusion bench-tablero clean
 
 install: $(STAMP)
 
@@ -73,6 +73,17 @@ bench-difusion: install system-packages
 
 bench-captures: install
 	$(BIN)/python benchmarks/bench_captures.py --configs 4x4,2x8
+
+# PREP Casilla photo uploads per second by `openprep serve` on PostgreSQL, with the app's
+# token and with HTTP Basic on every upload (PostgreSQL at $OPENPREP_BENCH_PG, default
+# postgresql://postgres@127.0.0.1:5432).
+bench-casilla: install
+	$(BIN)/python benchmarks/bench_casilla.py
+
+# The coordinator dashboard's figures at national scale, on a copy of bench-corte's database.
+bench-tablero: install
+	test -f build/bench/corte/openprep_bench_corte_170648.json || $(MAKE) bench-corte
+	$(BIN)/python benchmarks/bench_tablero.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

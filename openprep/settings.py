@@ -154,6 +154,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: it pays off for long analytical queries, and here it only added
+    # time (≈ 1.3 s, a fifth, to each national coordinator dashboard; benchmarks/README.md).
+    _opciones = DATABASES["default"].setdefault("OPTIONS", {})
+    _opciones["options"] = f"{_opciones.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_URL = "static/"
