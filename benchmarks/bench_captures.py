@@ -256,6 +256,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def iniciar_servidor(
+    *, env: dict[str, str], workers: int, threads: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``openprep serve`` on a free loopback port, once it answers: the process, its URL."""
+    import requests
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "openprep", "serve", "--port", str(port),
+         "--workers", str(workers), "--threads", str(threads)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(300):
+        try:
+            requests.get(f"{url}/entrar/", timeout=2)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    return server, url
+
+
 def percentil(valores: list[float], q: float) -> float:
     if not valores:
         return 0.0
@@ -267,34 +290,9 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
     recreate(RUN_DB, template=BASE_DB)
     capturas_antes, _ = contar_en_base(RUN_DB)
     carga_antes = os.getloadavg()[0]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": f"{PG}/{RUN_DB}"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "openprep",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    server, url = iniciar_servidor(env=env, workers=workers, threads=threads)
     try:
-        import requests
-
-        for _ in range(300):
-            try:
-                requests.get(f"{url}/entrar/", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         ctx = mp.get_context("fork")
         usuarios = [f"banco-captura-{i:03d}" for i in range(args.clientes)]
         grupos = [g for g in (usuarios[i :: args.procesos] for i in range(args.procesos)) if g]

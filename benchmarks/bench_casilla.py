@@ -40,13 +40,13 @@ import os
 import resource
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The /proc and PostgreSQL helpers are bench_captures.py's.
@@ -57,7 +57,7 @@ from bench_captures import (
     cpu_maquina,
     cpu_postgres,
     existe,
-    free_port,
+    iniciar_servidor,
     percentil,
     recreate,
 )
@@ -395,34 +395,10 @@ def correr(*, modo: str, workers: int, threads: int, args: argparse.Namespace) -
     datos_dir = BUILD / "datos-corrida"  # the server stores each image here, by its hash
     shutil.rmtree(datos_dir, ignore_errors=True)
     carga_antes = os.getloadavg()[0]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": f"{PG}/{RUN_DB}", "OPENPREP_DATA_DIR": str(datos_dir)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "openprep",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    server, url = iniciar_servidor(env=env, workers=workers, threads=threads)
+    direccion = urlsplit(url)
     try:
-        import requests
-
-        for _ in range(300):
-            try:
-                requests.get(f"{url}/entrar/", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
         ctx = mp.get_context("fork")
         usuarios = [USUARIO.format(k) for k in range(args.clientes)]
         grupos = [g for g in (usuarios[i :: args.procesos] for i in range(args.procesos)) if g]
@@ -434,7 +410,7 @@ def correr(*, modo: str, workers: int, threads: int, args: argparse.Namespace) -
             p = ctx.Process(
                 target=cliente,
                 args=(
-                    ("127.0.0.1", port),
+                    (direccion.hostname, direccion.port),
                     grupo,
                     modo,
                     siguiente,
