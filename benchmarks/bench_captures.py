@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -279,6 +280,53 @@ def iniciar_servidor(
     return server, url
 
 
+@dataclass(frozen=True)
+class Carga:
+    """One load run, from the moment every client has logged in."""
+
+    salidas: list[dict[str, Any]]
+    """What each client process reported (its ``"ultima"``: when its last answer came)."""
+    segundos: float
+    cpu_servidor: float
+    cpu_postgres: float
+    cpu_maquina_nucleos: float
+
+
+def medir_carga(
+    server: subprocess.Popen[bytes],
+    procesos: list[Any],
+    barrera: Any,
+    cola: Any,
+    *,
+    db: str,
+    espera: float,
+    duracion: float,
+) -> Carga:
+    """Start the clock when the client processes pass ``barrera`` (after logging in, at
+    most ``espera`` s), collect their reports from ``cola``, and read the CPU the server's
+    process tree, the PostgreSQL backends of ``db`` and the whole machine spent."""
+    barrera.wait(timeout=espera)
+    inicio = time.time()
+    cpu_servidor, (ocupada, total) = cpu_de_arbol(server.pid), cpu_maquina()
+    pg_antes = cpu_postgres(db)
+    salidas = [cola.get(timeout=duracion + espera) for _ in procesos]
+    fin_real = max([s["ultima"] for s in salidas] + [inicio + 0.001])
+    cpu_servidor = cpu_de_arbol(server.pid) - cpu_servidor
+    # Backends are kept (CONN_MAX_AGE): one opened during the run counts from zero.
+    cpu_pg = sum(t - pg_antes.get(pid, 0.0) for pid, t in cpu_postgres(db).items())
+    ocupada2, total2 = cpu_maquina()
+    for p in procesos:
+        p.join()
+    nucleos = (ocupada2 - ocupada) / (total2 - total) * (os.cpu_count() or 1)
+    return Carga(
+        salidas=salidas,
+        segundos=fin_real - inicio,
+        cpu_servidor=cpu_servidor,
+        cpu_postgres=cpu_pg,
+        cpu_maquina_nucleos=round(nucleos, 2),
+    )
+
+
 def percentil(valores: list[float], q: float) -> float:
     if not valores:
         return 0.0
@@ -304,22 +352,15 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
             p = ctx.Process(target=cliente, args=(url, grupo, barrera, args.duracion, cola))
             p.start()
             procesos.append(p)
-        barrera.wait(timeout=120)
-        inicio = time.time()
-        cpu_servidor, (ocupada, total) = cpu_de_arbol(server.pid), cpu_maquina()
-        pg_antes = cpu_postgres(RUN_DB)
-        salidas = [cola.get(timeout=args.duracion + 120) for _ in procesos]
-        fin_real = max([s["ultima"] for s in salidas] + [inicio + 0.001])
-        cpu_servidor = cpu_de_arbol(server.pid) - cpu_servidor
-        # Backends are kept (CONN_MAX_AGE): one opened during the run counts from zero.
-        cpu_pg = sum(t - pg_antes.get(pid, 0.0) for pid, t in cpu_postgres(RUN_DB).items())
-        ocupada2, total2 = cpu_maquina()
-        for p in procesos:
-            p.join()
+        carga = medir_carga(
+            server, procesos, barrera, cola, db=RUN_DB, espera=120, duracion=args.duracion
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-    segundos = fin_real - inicio
+    salidas, segundos, cpu_servidor, cpu_pg = (
+        carga.salidas, carga.segundos, carga.cpu_servidor, carga.cpu_postgres
+    )  # fmt: skip
     captura = [x for s in salidas for x in s["captura"]]
     # Every 201 the clients counted must be a row in the database, and nothing more.
     capturas_en_base, verificadas = contar_en_base(RUN_DB)
@@ -329,7 +370,6 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
             f"{capturas_en_base - capturas_antes} en la base"
         )
     siguiente = [x for s in salidas for x in s["siguiente"]]
-    cores = os.cpu_count() or 1
     cpu_clientes = sum(s["cpu"] for s in salidas)
     por_captura = 1000 / max(1, len(captura))
     return {
@@ -348,7 +388,7 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
         "cpu_servidor_nucleos": round(cpu_servidor / segundos, 2),
         "cpu_clientes_nucleos": round(cpu_clientes / segundos, 2),
         "cpu_postgres_nucleos": round(cpu_pg / segundos, 2),
-        "cpu_maquina_nucleos": round((ocupada2 - ocupada) / (total2 - total) * cores, 2),
+        "cpu_maquina_nucleos": carga.cpu_maquina_nucleos,
         # CPU per accepted capture (with its claim of the next acta): less sensitive to
         # what else the machine runs than captures per second.
         "ms_cpu_servidor_por_captura": round(cpu_servidor * por_captura, 1),

@@ -53,11 +53,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_captures import (
     PG,
     admin_sql,
-    cpu_de_arbol,
-    cpu_maquina,
     cpu_postgres,
     existe,
     iniciar_servidor,
+    medir_carga,
     percentil,
     recreate,
 )
@@ -421,22 +420,15 @@ def correr(*, modo: str, workers: int, threads: int, args: argparse.Namespace) -
             )
             p.start()
             procesos.append(p)
-        barrera.wait(timeout=300)
-        inicio = time.time()
-        cpu_servidor, (ocupada, total) = cpu_de_arbol(server.pid), cpu_maquina()
-        pg_antes = cpu_postgres(RUN_DB)
-        salidas = [cola.get(timeout=args.duracion + 300) for _ in procesos]
-        fin_real = max([s["ultima"] for s in salidas] + [inicio + 0.001])
-        cpu_servidor = cpu_de_arbol(server.pid) - cpu_servidor
-        # Backends are kept (CONN_MAX_AGE): one opened during the run counts from zero.
-        cpu_pg = sum(t - pg_antes.get(pid, 0.0) for pid, t in cpu_postgres(RUN_DB).items())
-        ocupada2, total2 = cpu_maquina()
-        for p in procesos:
-            p.join()
+        carga = medir_carga(
+            server, procesos, barrera, cola, db=RUN_DB, espera=300, duracion=args.duracion
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-    segundos = fin_real - inicio
+    salidas, segundos, cpu_servidor, cpu_pg = (
+        carga.salidas, carga.segundos, carga.cpu_servidor, carga.cpu_postgres
+    )  # fmt: skip
     subida = [x for s in salidas for x in s["subida"]]
     repetidas = sum(s["repetidas"] for s in salidas)
     # Every 201 the apps counted must be one image, one event and one file, nothing more.
@@ -453,7 +445,6 @@ def correr(*, modo: str, workers: int, threads: int, args: argparse.Namespace) -
     if incidentes:
         raise SystemExit(f"respuestas con otra acta u otro SHA-256: {incidentes[:5]}")
     shutil.rmtree(datos_dir, ignore_errors=True)
-    cores = os.cpu_count() or 1
     cpu_clientes = sum(s["cpu"] for s in salidas)
     por_subida = 1000 / max(1, esperado)
     sesion = [x for s in salidas for x in s["sesion"] if x]
@@ -482,7 +473,7 @@ def correr(*, modo: str, workers: int, threads: int, args: argparse.Namespace) -
         "cpu_servidor_nucleos": round(cpu_servidor / segundos, 2),
         "cpu_clientes_nucleos": round(cpu_clientes / segundos, 2),
         "cpu_postgres_nucleos": round(cpu_pg / segundos, 2),
-        "cpu_maquina_nucleos": round((ocupada2 - ocupada) / (total2 - total) * cores, 2),
+        "cpu_maquina_nucleos": carga.cpu_maquina_nucleos,
         # CPU per accepted upload: less sensitive to what else the machine runs than
         # uploads per second.
         "ms_cpu_servidor_por_subida": round(cpu_servidor * por_subida, 1),
