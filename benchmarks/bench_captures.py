@@ -88,8 +88,21 @@ def recreate(db: str, *, template: str | None = None) -> None:
 # -- setup (in this process, Django on the base database) -----------------------------
 
 
-def preparar(casillas: int, seed: int, clientes: int) -> Path:
+def importar_paquete(paquete: Path, *, base: str, casillas: int, seed: int) -> Path:
+    """A simulated election package (written once into ``paquete``), imported into a new
+    database ``base`` (the current Django connection's)."""
     from django.core.management import call_command
+
+    from openprep.simulate.package import write_package
+
+    if not (paquete / "verdad").is_dir():
+        write_package(out=paquete, casillas=casillas, seed=seed)
+    recreate(base)
+    call_command("catalog", "import", str(paquete), stdout=io.StringIO())
+    return paquete
+
+
+def preparar(casillas: int, seed: int, clientes: int) -> Path:
     from django.db import connections
     from django.utils import timezone
 
@@ -97,13 +110,9 @@ def preparar(casillas: int, seed: int, clientes: int) -> Path:
     from openprep.accounts.services import buscar_catd, registrar_operador
     from openprep.intake.services import digitalizar, eleccion_de_clave, registrar_acopio
     from openprep.simulate.night import leer_paquete_simulado
-    from openprep.simulate.package import write_package
 
-    paquete = BUILD / f"paquete-{casillas}-{seed}"
-    if not (paquete / "verdad").is_dir():
-        write_package(out=paquete, casillas=casillas, seed=seed)
-    recreate(BASE_DB)
-    call_command("catalog", "import", str(paquete), stdout=io.StringIO())
+    paquete = importar_paquete(BUILD / f"paquete-{casillas}-{seed}", base=BASE_DB, seed=seed,
+                               casillas=casillas)  # fmt: skip
     datos = leer_paquete_simulado(paquete)
     acopiador = next(c for c in datos.cuentas if c.rol == "acopiador")
     from django.contrib.auth import get_user_model

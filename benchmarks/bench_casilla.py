@@ -55,6 +55,7 @@ from bench_captures import (
     admin_sql,
     cpu_postgres,
     existe,
+    importar_paquete,
     iniciar_servidor,
     medir_carga,
     percentil,
@@ -108,19 +109,14 @@ def archivos_en(directorio: Path) -> int:
 
 def preparar(casillas: int, seed: int, clientes: int) -> Path:
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connections
 
     from openprep.accounts.models import Rol
     from openprep.accounts.services import buscar_catd, registrar_operador
     from openprep.simulate.night import leer_paquete_simulado
-    from openprep.simulate.package import write_package
 
-    paquete = BUILD / f"paquete-{casillas}-{seed}"
-    if not (paquete / "verdad").is_dir():
-        write_package(out=paquete, casillas=casillas, seed=seed)
-    recreate(BASE_DB)
-    call_command("catalog", "import", str(paquete), stdout=io.StringIO())
+    paquete = importar_paquete(BUILD / f"paquete-{casillas}-{seed}", base=BASE_DB, seed=seed,
+                               casillas=casillas)  # fmt: skip
     datos = leer_paquete_simulado(paquete)
     # The apps' digitalizadores belong to the package's CATDs in turn (the API records the
     # CATD with each photo; it does not restrict which actas a CATD may send).
