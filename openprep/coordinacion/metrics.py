@@ -251,11 +251,11 @@ class _Memo:
 
     Reading a verified acta and deciding it costs far more than keying it (the first
     dashboard of a process at national scale decides half a million), so each one is
-    decided once. The rules
-    are a pure function of an acta's values and SIN ACTA reason, its election, its
-    casilla's lista nominal and tipo, its expected acta's representatives and columns off
-    the ballot (the key: the values as the database's text, hashed), and its election's
-    contenders and rule settings (``contexto``: the memo is emptied when they change).
+    decided once. The rules are a pure function of an acta's values and SIN ACTA reason,
+    its election, its casilla's lista nominal and tipo, its expected acta's
+    representatives and columns off the ballot (the key: the values as the database's
+    text, hashed), and its election's contenders and rule settings (``contexto``: the
+    memo is emptied when they change).
     Equal inputs give equal decisions, so no entry is ever stale, whatever was corrected,
     rolled back or reloaded.
     """
@@ -314,8 +314,8 @@ def _decide_verified(
     if not faltan:
         return
     # Undecided actas are read as tuples and turned into records as a corte does it (a
-    # first dashboard at national scale decides half a million actas: as models that
-    # took about 200 µs each).
+    # first dashboard at national scale decides half a million actas: read as models,
+    # that took about 100 µs each).
     todas = len(faltan) > _MAX_IDS
     leer = verificadas if todas else verificadas.filter(pk__in=faltan)
     casillas = casillas_por_id(
