@@ -66,16 +66,16 @@ def existe(db: str) -> bool:
         )
 
 
-def contar_en_base(db: str) -> tuple[int, int]:
-    """Captures stored and actas VERIFICADA in ``db``: the run's count, from PostgreSQL."""
+def contar(db: str, *consultas: str) -> tuple[int, ...]:
+    """The ``count(*)`` of each query, run on ``db``."""
     import psycopg
 
     with psycopg.connect(f"{PG}/{db}", autocommit=True) as conn:
-        (capturas,) = conn.execute("SELECT count(*) FROM capture_captura").fetchone()
-        (verificadas,) = conn.execute(
-            "SELECT count(*) FROM intake_acta WHERE estado = 'VERIFICADA'"
-        ).fetchone()
-    return int(capturas), int(verificadas)
+        return tuple(int(conn.execute(q).fetchone()[0]) for q in consultas)
+
+
+CAPTURAS = "SELECT count(*) FROM capture_captura"
+VERIFICADAS = "SELECT count(*) FROM intake_acta WHERE estado = 'VERIFICADA'"
 
 
 def recreate(db: str, *, template: str | None = None) -> None:
@@ -345,7 +345,7 @@ def percentil(valores: list[float], q: float) -> float:
 
 def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespace) -> dict:
     recreate(RUN_DB, template=BASE_DB)
-    capturas_antes, _ = contar_en_base(RUN_DB)
+    (capturas_antes,) = contar(RUN_DB, CAPTURAS)
     carga_antes = os.getloadavg()[0]
     env = {**os.environ, "DATABASE_URL": f"{PG}/{RUN_DB}"}
     server, url = iniciar_servidor(env=env, workers=workers, threads=threads)
@@ -372,7 +372,7 @@ def correr(paquete: Path, *, workers: int, threads: int, args: argparse.Namespac
     )  # fmt: skip
     captura = [x for s in salidas for x in s["captura"]]
     # Every 201 the clients counted must be a row in the database, and nothing more.
-    capturas_en_base, verificadas = contar_en_base(RUN_DB)
+    capturas_en_base, verificadas = contar(RUN_DB, CAPTURAS, VERIFICADAS)
     if capturas_en_base - capturas_antes != len(captura):
         raise SystemExit(
             f"{len(captura)} capturas aceptadas según los clientes, "

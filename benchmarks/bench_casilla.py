@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_captures import (
     PG,
     admin_sql,
+    contar,
     cpu_postgres,
     existe,
     importar_paquete,
@@ -88,16 +89,8 @@ _SUBIDAS: list[Subida] = []
 """Every acta image of the truth, in arrival order; filled before the clients fork."""
 
 
-def contar_en_base(db: str) -> tuple[int, int]:
-    """Images and DIGITALIZACION events stored in ``db``."""
-    import psycopg
-
-    with psycopg.connect(f"{PG}/{db}", autocommit=True) as conn:
-        (imagenes,) = conn.execute("SELECT count(*) FROM intake_imagen").fetchone()
-        (eventos,) = conn.execute(
-            "SELECT count(*) FROM intake_eventoacta WHERE tipo = 'DIGITALIZACION'"
-        ).fetchone()
-    return int(imagenes), int(eventos)
+IMAGENES = "SELECT count(*) FROM intake_imagen"
+DIGITALIZACIONES = "SELECT count(*) FROM intake_eventoacta WHERE tipo = 'DIGITALIZACION'"
 
 
 def archivos_en(directorio: Path) -> int:
@@ -386,7 +379,7 @@ def cliente(
 
 def correr(*, modo: str, workers: int, threads: int, args: argparse.Namespace) -> dict:
     recreate(RUN_DB, template=BASE_DB)
-    imagenes_antes, eventos_antes = contar_en_base(RUN_DB)
+    imagenes_antes, eventos_antes = contar(RUN_DB, IMAGENES, DIGITALIZACIONES)
     datos_dir = BUILD / "datos-corrida"  # the server stores each image here, by its hash
     shutil.rmtree(datos_dir, ignore_errors=True)
     carga_antes = os.getloadavg()[0]
@@ -428,7 +421,7 @@ def correr(*, modo: str, workers: int, threads: int, args: argparse.Namespace) -
     subida = [x for s in salidas for x in s["subida"]]
     repetidas = sum(s["repetidas"] for s in salidas)
     # Every 201 the apps counted must be one image, one event and one file, nothing more.
-    imagenes, eventos = contar_en_base(RUN_DB)
+    imagenes, eventos = contar(RUN_DB, IMAGENES, DIGITALIZACIONES)
     archivos = archivos_en(datos_dir / "media")
     esperado = len(subida)
     if (imagenes - imagenes_antes, eventos - eventos_antes, archivos) != (esperado,) * 3:

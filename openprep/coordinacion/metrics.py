@@ -11,11 +11,11 @@ that have none, under the key ``None``).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from itertools import groupby
+from itertools import groupby, tee
 from operator import itemgetter
 from typing import Any
 
@@ -324,12 +324,12 @@ def _decide_verified(
     filas = leer.order_by("eleccion_id").values_list("eleccion_id", "pk", *CATALOG_COLUMNS)
     for eleccion_id, grupo in groupby(filas.iterator(chunk_size=5000), key=itemgetter(0)):
         election, tz, rule_settings = contexts[eleccion_id]
-        ids: deque[int] = deque()  # the pk of each row, taken off as its record comes
+        # One record per row, in order: each row's pk is zipped back onto its record.
+        con_pk, sin_pk = tee(grupo)
         records = catalog_records(
-            _sin_pk(grupo, ids), columns=election.columns, tz=tz, casillas=casillas
+            (fila[2:] for fila in sin_pk), columns=election.columns, tz=tz, casillas=casillas
         )
-        for record in records:
-            pk = ids.popleft()
+        for pk, record in zip((fila[1] for fila in con_pk), records, strict=True):
             if pk not in faltan:
                 continue
             key, catd = faltan[pk]
@@ -337,15 +337,6 @@ def _decide_verified(
             decision = (decided.contabilizada, decided.observacion)
             memo[key] = decision
             _count_decision(result, catd=catd, eleccion_id=eleccion_id, decision=decision)
-
-
-def _sin_pk(rows: Iterable[tuple[Any, ...]], ids: deque[int]) -> Iterator[tuple[Any, ...]]:
-    """Each row (election, pk, columns…) as its columns alone; the pk goes to ``ids``
-    (catalog_records gives one record per row, in order: the records' pks are taken off
-    ``ids`` as they come)."""
-    for _, pk, *columnas in rows:
-        ids.append(pk)
-        yield tuple(columnas)
 
 
 def _count_decision(
