@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
+
+import polars as pl
 
 from openprep.core.model import (
     CLAVE_CASILLA_FORMAT,
@@ -18,6 +20,8 @@ from openprep.core.rules import Decision, Observacion, RuleSettings
 from openprep.core.tally import SUMMARY_FIELDS
 
 REFERENCE_COLUMNS_HEAD = IDENTITY_COLUMNS + CONTROL_FIELDS
+_BLOCK = 10_000
+"""Rows joined and written at once."""
 
 
 def _cell(value: FieldValue) -> str:
@@ -106,8 +110,12 @@ def write_prepdb(
     summary: Mapping[str, str],
     rows: Iterable[tuple[ActaRecord, Decision]],
     settings: RuleSettings,
+    catalogo: Sequence[str] | pl.Series = (),
 ) -> int:
     """Write the reference layout (pipes, ``sep=|``, ``\\n`` line ends); return the row count.
+
+    ``catalogo``: rows already in the layout (:func:`openprep.core.tabla.lineas`), written
+    before ``rows``.
 
     A row's bytes are :func:`format_row`'s cells joined by pipes; an acta of the catalog
     is formatted in one ``%`` step (:func:`catalog_row_format`), which is what keeps a
@@ -125,7 +133,11 @@ def write_prepdb(
     labels.update(settings.labels.items())
     suffixes: dict[str, str] = {}  # TIPO_ACTA → the end of CLAVE_ACTA (few distinct ones)
     template = catalog_row_format(width=len(election.columns))
-    count = 0
+    for start in range(0, len(catalogo), _BLOCK):
+        block = catalogo[start : start + _BLOCK]
+        out.write("\n".join(block.to_list() if isinstance(block, pl.Series) else block))
+        out.write("\n")
+    count = len(catalogo)
     lines: list[str] = []
     for acta, decision in rows:
         if acta.fuera_catalogo or acta.clave_acta_capturada:
@@ -148,7 +160,7 @@ def write_prepdb(
             raise ValueError(f"{acta.clave_acta}: a value holds the delimiter or a newline")
         lines.append(line)
         count += 1
-        if len(lines) == 10_000:
+        if len(lines) == _BLOCK:
             out.write("\n".join(lines))
             out.write("\n")
             lines.clear()

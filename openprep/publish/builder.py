@@ -4,27 +4,29 @@ Every election is read in one transaction (REPEATABLE READ on PostgreSQL), so a 
 never mixes two moments. The files are written by :func:`openprep.publish.folder.build_corte`,
 aside and then swapped in.
 
-A large corte on PostgreSQL writes its elections in parallel: one forked worker per
-election decides it, writes its download and its pages, and sends back only what the
-corte's root pages need. Each worker reads through its own connection in a transaction
-that imports the builder's snapshot (``pg_export_snapshot``/``SET TRANSACTION
-SNAPSHOT``), so every election is still read at the same moment.
+A large corte on PostgreSQL writes its elections in parallel: one thread per election
+decides it and writes its download and its pages (most of that work is polars, zlib,
+hashing and the database server's, which run outside the GIL). Each thread reads through
+its own connection in a transaction that imports the builder's snapshot
+(``pg_export_snapshot``/``SET TRANSACTION SNAPSHOT``), so every election is still read
+at the same moment.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+import polars as pl
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from openprep.catalog.models import ActaEsperada, Ambito, Eleccion, Proceso
 from openprep.catalog.services import zona_horaria
@@ -33,10 +35,8 @@ from openprep.core.model import format_corte
 from openprep.core.rules import Participacion
 from openprep.difusion.publico import difusores_publicos
 from openprep.intake.models import Acta, Estado, Imagen
-from openprep.publish import signing, site_pool
+from openprep.publish import lectura, signing, site_pool
 from openprep.publish.corte import (
-    CasillaCatalogo,
-    casillas_por_id,
     decide_corte,
     rule_settings_de,
     without_cycle_collection,
@@ -109,26 +109,17 @@ def consistent_read(*, shared: bool = False) -> Iterator[str | None]:
 
 
 _SNAPSHOT_RE = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
-_inherited: list[object] = []
-"""The connections a forked worker inherited: kept, never used, never closed (their
-socket is the builder's; closing it would end the builder's session)."""
-_connection_pid = os.getpid()
 
 
 @contextmanager
 def _snapshot_imported(snapshot: str | None) -> Iterator[None]:
-    """In a forked worker, read through a connection of its own at ``snapshot``
-    (exported by :func:`consistent_read`); with None, the builder's own transaction."""
-    global _connection_pid
+    """In a thread of the builder's, read through that thread's own connection at
+    ``snapshot`` (exported by :func:`consistent_read`); with None, the builder's own
+    transaction."""
     if snapshot is None:
         yield
         return
     assert _SNAPSHOT_RE.fullmatch(snapshot), snapshot
-    if _connection_pid != os.getpid():
-        _inherited.append(connections["default"])
-        del connections["default"]  # the next use opens a new connection
-        _connection_pid = os.getpid()
-    connection.ensure_connection()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -170,11 +161,12 @@ def every_expected_acta_verified() -> bool:
 
 @dataclass(frozen=True)
 class _Corte:
-    """What every election of a corte is written with (inherited by forked workers)."""
+    """What every election of a corte is written with (shared by the builder's threads)."""
 
     hasta: datetime
     participacion: Participacion
-    casillas: CasillaCatalogo
+    casillas: pl.DataFrame
+    """The catalog's casillas (:func:`lectura.casillas`), read once for the whole corte."""
     site: SiteCorte
     """The corte as the site shows it; its ``elections`` still empty."""
 
@@ -194,11 +186,10 @@ def _write_election(
 ) -> _Escrita:
     """Decide one election, write its download and its pages.
 
-    ``corte.casillas``: the catalog's, read once for the whole corte. ``snapshot``: the
-    builder's, when this runs in a forked worker.
+    ``snapshot``: the builder's, when this runs in a thread of its own.
     """
     hasta = corte.hasta
-    with without_cycle_collection(), _snapshot_imported(snapshot):
+    with _snapshot_imported(snapshot):
         settings = replace(
             rule_settings_de(eleccion, hasta=hasta), participacion=corte.participacion
         )
@@ -206,12 +197,6 @@ def _write_election(
         download = write_download(
             eleccion, hasta=hasta, folder=folder / DESCARGAS, settings=settings, decided=decided
         )
-        esperadas = (
-            ActaEsperada.objects.filter(eleccion=eleccion)
-            .order_by("orden")
-            .values_list("casilla_id", flat=True)
-        )
-        casillas = corte.casillas
         zip_digest = digest_durably(download.path)
         election = SiteElection(
             clave=election_key(eleccion),
@@ -219,11 +204,12 @@ def _write_election(
             ambito=eleccion.ambito or Ambito.DISTRITO,
             election=decided.election,
             summary=decided.summary,
-            rows=decided.rows,
+            rows=decided.fuera,
+            tabla=decided.tabla,
             download=download.path.name,
             download_size=zip_digest.size,
             download_sha256=zip_digest.sha256,
-            esperadas=[casillas[pk][0] for pk in esperadas.iterator(chunk_size=5000)],
+            esperadas=lectura.esperadas(eleccion, casillas=corte.casillas),
             settings=settings,
         )
         point = (
@@ -236,9 +222,9 @@ def _write_election(
         pages = write_election_site(folder, site, parallel=snapshot is None)
     digests = {path.relative_to(folder).as_posix(): digest_durably(path) for path in pages.paths}
     digests[download.path.relative_to(folder).as_posix()] = zip_digest
-    # What the root pages need; no actas, no settings (their labels cannot be pickled).
+    # What the root pages need: no actas.
     return _Escrita(
-        election=replace(election, rows=(), esperadas=(), settings=None),
+        election=replace(election, rows=(), esperadas=(), tabla=None),
         pages=pages,
         digests=digests,
     )
@@ -303,23 +289,20 @@ def build(
             nav=[(election_key(e), e.nombre) for e in elecciones],
         )
         actas = ActaEsperada.objects.count()
-        shared = site_pool.parallel(jobs=len(elecciones), actas=actas)
-        builder = os.getpid()
-        with consistent_read(shared=shared) as snapshot:
+        shared = len(elecciones) >= 2 and actas >= site_pool.PARALLEL_FROM
+        with consistent_read(shared=shared) as snapshot, without_cycle_collection():
             corte = _Corte(
-                hasta=hasta, participacion=participacion, casillas=casillas_por_id(), site=site
+                hasta=hasta, participacion=participacion, casillas=lectura.casillas(), site=site
             )
-            escritas: list[_Escrita] = site_pool.run(
-                lambda e: _write_election(
-                    e,
-                    corte=corte,
-                    folder=folder,
-                    snapshot=snapshot if os.getpid() != builder else None,
-                ),
-                elecciones,
-                actas=actas,
-                workers=len(elecciones) if snapshot else 1,
-            )
+
+            def write(e: Eleccion) -> _Escrita:
+                return _write_election(e, corte=corte, folder=folder, snapshot=snapshot)
+
+            if snapshot is None:
+                escritas = [write(e) for e in elecciones]
+            else:  # one thread per election, each with its own connection to the snapshot
+                with ThreadPoolExecutor(len(elecciones), thread_name_prefix="corte") as pool:
+                    escritas = list(pool.map(write, elecciones))
         publish_images(publicacion, hasta=hasta)
         elections = [x.election for x in escritas]
         history = [

@@ -11,11 +11,12 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import IO, Any
 
+import polars as pl
 from django.db import transaction
-from django.db.models import CharField, F, Func, QuerySet, TextField, Value
+from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
 from openprep.catalog.models import Casilla, Eleccion
@@ -23,19 +24,11 @@ from openprep.catalog.services import election_of, to_core_casilla, zona_horaria
 from openprep.core import model as core
 from openprep.core.prepdb import write_prepdb
 from openprep.core.rules import Decision, Participacion, RuleSettings, contabilizar
+from openprep.core.tabla import decidir, field_value, lineas, resumen
 from openprep.core.tally import Summary
-from openprep.intake.models import Acta, Estado
-
-_MARCAS = {m.value: m for m in (core.Marca.ILEGIBLE, core.Marca.SIN_DATO)}
-
-
-def field_value(text: str | None) -> core.FieldValue:
-    """A stored capture value as the core's field value; a field never captured is 0."""
-    if text is None or text == "":
-        return 0
-    marca = _MARCAS.get(text)
-    return marca if marca is not None else int(text)
-
+from openprep.intake.models import Acta
+from openprep.publish import lectura
+from openprep.publish.lectura import CASILLA_COLUMNS, LocalText, UtcText, verified_actas
 
 def to_acta_record(acta: Acta, *, columns: tuple[str, ...], tz: tzinfo) -> core.ActaRecord:
     """A registered acta as the core sees it.
@@ -125,82 +118,18 @@ def nombre_base(eleccion: Eleccion) -> str:
     return nombre.replace("/", "-").replace("\\", "-") + ".csv"
 
 
-def verified_actas(eleccion: Eleccion, *, hasta: datetime) -> QuerySet[Acta]:
-    """The election's actas verified by ``hasta``, unordered."""
-    return Acta.objects.filter(
-        eleccion=eleccion, estado=Estado.VERIFICADA, fecha_hora_verificacion__lte=hasta
-    )
-
-
 CasillaCatalogo = Mapping[int, tuple[core.Casilla, int]]
 """Casillas by id: each as the core sees it, with its LISTA_NOMINAL."""
-
-_CASILLA_COLUMNS = (
-    *("id", "id_entidad", "entidad", "id_distrito", "distrito", "seccion", "tipo"),
-    *("id_casilla", "ext_contigua", "ubicacion", "id_municipio", "municipio", "lista_nominal"),
-)
-
 
 def casillas_por_id(
     casillas: QuerySet[Casilla] | None = None,
 ) -> dict[int, tuple[core.Casilla, int]]:
     """The casillas (every one of the catalog by default) read once, without model instances."""
-    rows = (Casilla.objects.all() if casillas is None else casillas).values_list(*_CASILLA_COLUMNS)
+    rows = (Casilla.objects.all() if casillas is None else casillas).values_list(*CASILLA_COLUMNS)
     return {
         pk: (core.Casilla(*identity), lista_nominal)
         for pk, *identity, lista_nominal in rows.iterator(chunk_size=5000)
     }
-
-
-class UtcText(Func):
-    """A timestamp column as UTC text to the second, ``YYYY-MM-DD HH:MM:SS`` (NULL stays
-    NULL): far cheaper to read than a datetime, and free of the server's time zone data."""
-
-    output_field = CharField()
-    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
-
-    def __init__(self, column: str) -> None:
-        super().__init__(F(column))
-
-    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
-        fecha = Func(Value("%Y-%m-%d %H:%M:%S"), *self.source_expressions, function="strftime")
-        return compiler.compile(fecha)
-
-
-class _LocalText(dict):
-    """UTC text (:class:`UtcText`) as :func:`core.local_timestamp` publishes it, by lookup:
-    each distinct second once (a national election has a few tens of thousands), and
-    one time zone conversion per minute of UTC; a minute in which the offset changes, or
-    an offset that is not whole minutes, is converted second by second."""
-
-    def __init__(self, tz: tzinfo) -> None:
-        super().__init__()
-        self.tz = tz
-        self.minutes: dict[str, str] = {}
-
-    def _minute(self, minute: str) -> str:
-        tz = self.tz
-        start = datetime.fromisoformat(minute).replace(tzinfo=UTC)
-        offset = start.astimezone(tz).utcoffset()
-        whole = offset is not None and not offset % timedelta(minutes=1)
-        if not whole or (start + timedelta(seconds=59)).astimezone(tz).utcoffset() != offset:
-            return ""
-        return core.local_timestamp(start, tz=tz)[:16]
-
-    def __missing__(self, utc: str | None) -> str:
-        if utc is None:
-            local = ""
-        else:
-            minute = self.minutes.get(utc[:16])
-            if minute is None:
-                minute = self.minutes[utc[:16]] = self._minute(utc[:16])
-            if minute:
-                local = minute + utc[16:]
-            else:
-                moment = datetime.fromisoformat(utc).replace(tzinfo=UTC)
-                local = core.local_timestamp(moment, tz=self.tz)
-        self[utc] = local
-        return local
 
 
 _RECORD_FIELDS = (
@@ -241,26 +170,6 @@ CATALOG_COLUMNS = (
 :func:`catalog_records` turns such rows into the core's records."""
 
 
-def _records_en_catalogo(
-    eleccion: Eleccion,
-    *,
-    hasta: datetime,
-    columns: tuple[str, ...],
-    tz: tzinfo,
-    casillas: CasillaCatalogo,
-) -> Iterator[core.ActaRecord]:
-    """The verified actas of the catalog, in catalog order: one query, tuples only."""
-    rows = (
-        verified_actas(eleccion, hasta=hasta)
-        .filter(esperada__isnull=False)
-        .order_by("esperada__orden", "id")
-        .values_list(*CATALOG_COLUMNS)
-    )
-    return catalog_records(
-        rows.iterator(chunk_size=10_000), columns=columns, tz=tz, casillas=casillas
-    )
-
-
 def catalog_records(
     rows: Iterable[tuple[Any, ...]],
     *,
@@ -275,7 +184,7 @@ def catalog_records(
     """
     fuera_de_boleta: dict[str, tuple[int, ...]] = {}  # no_aplica → indexes in ``columns``
     value_of = _FieldValues().__getitem__
-    local = _LocalText(tz).__getitem__
+    local = LocalText(tz).__getitem__
     control = core.CONTROL_FIELDS
     no_aplica_marca = core.Marca.NO_APLICA
     motivos: dict[str, core.MotivoSinActa | None] = {"": None}
@@ -327,24 +236,8 @@ def catalog_records(
         )
 
 
-def corte_records(
-    eleccion: Eleccion,
-    *,
-    hasta: datetime,
-    columns: tuple[str, ...],
-    tz: tzinfo,
-    casillas: CasillaCatalogo | None = None,
-) -> Iterator[core.ActaRecord]:
-    """The election's actas verified by ``hasta`` as the core sees them, in corte order:
-    catalog order, then the actas fuera de catálogo (few: read as models).
-
-    ``casillas`` (the whole catalog's, read once per corte) saves reading this election's.
-    """
-    if casillas is None:
-        casillas = casillas_por_id(Casilla.objects.filter(actas_esperadas__eleccion=eleccion))
-    yield from _records_en_catalogo(
-        eleccion, hasta=hasta, columns=columns, tz=tz, casillas=casillas
-    )
+def fuera_de_catalogo(eleccion: Eleccion, *, hasta: datetime, columns: tuple[str, ...], tz: tzinfo) -> Iterator[core.ActaRecord]:
+    """The election's actas fuera de catálogo verified by ``hasta`` (few: read as models)."""
     fuera = verified_actas(eleccion, hasta=hasta).filter(esperada__isnull=True).order_by("id")
     for acta in fuera.iterator(chunk_size=2000):
         yield to_acta_record(acta, columns=columns, tz=tz)
@@ -371,7 +264,11 @@ class DecidedCorte:
     election: core.Election
     corte: str
     summary: dict[str, str]
-    rows: list[tuple[core.ActaRecord, Decision]]
+    tabla: pl.DataFrame
+    """The actas of the catalog, in catalog order, as :func:`openprep.core.tabla.decidir`
+    gives them."""
+    fuera: list[tuple[core.ActaRecord, Decision]]
+    """The actas fuera de catálogo (published after the others)."""
 
 
 def decide_corte(
@@ -379,31 +276,39 @@ def decide_corte(
     *,
     hasta: datetime,
     settings: RuleSettings,
-    casillas: CasillaCatalogo | None = None,
+    casillas: pl.DataFrame | None = None,
 ) -> DecidedCorte:
     """Read the election's verified actas as of ``hasta`` and decide each with the core.
 
     One transaction gives one consistent read (the corte builder opens a REPEATABLE READ
     one around every election; a corte only reads rows that, once verified, never change).
-    ``casillas``: see :func:`corte_records`.
+    ``casillas``: the catalog's (:func:`lectura.casillas`), read once per corte; by default
+    this election's.
     """
     tz = zona_horaria(eleccion.zona_horaria)
     election = election_of(eleccion)
-    columns = election.columns
-    with transaction.atomic(), without_cycle_collection():
-        decided: list[tuple[core.ActaRecord, Decision]] = []
+    with transaction.atomic():
+        if casillas is None:
+            casillas = lectura.casillas(
+                Casilla.objects.filter(actas_esperadas__eleccion=eleccion).distinct()
+            )
+        cruda = lectura.catalogo(
+            eleccion, hasta=hasta, election=election, tz=tz, casillas=casillas
+        )
+        tabla = decidir(cruda, election=election, settings=settings)
         summary = Summary(actas_esperadas=eleccion.actas_esperadas.count())
-        for record in corte_records(
-            eleccion, hasta=hasta, columns=columns, tz=tz, casillas=casillas
-        ):
+        resumen(tabla, summary=summary)
+        fuera: list[tuple[core.ActaRecord, Decision]] = []
+        for record in fuera_de_catalogo(eleccion, hasta=hasta, columns=election.columns, tz=tz):
             decision = contabilizar(record, election=election, settings=settings)
             summary.add(record, decision)
-            decided.append((record, decision))
+            fuera.append((record, decision))
     return DecidedCorte(
         election=election,
         corte=core.format_corte(hasta, tz=tz),
         summary=summary.fields(participacion=settings.participacion),
-        rows=decided,
+        tabla=tabla,
+        fuera=fuera,
     )
 
 
@@ -414,7 +319,8 @@ def write_decided(decided: DecidedCorte, *, out: IO[str], settings: RuleSettings
         election=decided.election,
         corte=decided.corte,
         summary=decided.summary,
-        rows=decided.rows,
+        catalogo=lineas(decided.tabla, election=decided.election, settings=settings),
+        rows=decided.fuera,
         settings=settings,
     )
     return CorteDatabase(corte=decided.corte, actas=count, summary=decided.summary)

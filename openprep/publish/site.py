@@ -30,16 +30,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from django.template import Context, Engine
 
 from openprep.core.errors import UserError
 from openprep.core.model import ActaRecord, Casilla, Election, parse_corte
 from openprep.core.rules import Decision, Participacion, RuleSettings
+from openprep.core.tabla import tabla_de_filas
 from openprep.core.tally import SUMMARY_FIELDS
 from openprep.publish import site_pool
-from openprep.publish.site_data import agrupar
+from openprep.publish.site_data import agrupar, esperadas_tabla
 from openprep.publish.site_eleccion import Plan, escribir_eleccion
-from openprep.publish.site_pages import Hecho, escribir_territorio
+from openprep.publish.site_pages import IMAGENES, Hecho, escribir_territorio
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "site"
 ASSETS = ("sitio.css", "sitio.js")
@@ -61,14 +63,29 @@ class SiteElection:
     election: Election
     summary: Mapping[str, str]
     rows: Sequence[tuple[ActaRecord, Decision]]
+    """Decided actas as rows: those fuera de catálogo and, without ``tabla``, all."""
     download: str
     download_size: int
     download_sha256: str
-    esperadas: Sequence[Casilla] = ()
-    """The casilla of every expected acta: gives each territory its ACTAS_ESPERADAS."""
+    esperadas: Sequence[Casilla] | pl.DataFrame = ()
+    """The casilla of every expected acta (or a frame of their :data:`tabla.CASILLA`
+    fields): gives each territory its ACTAS_ESPERADAS."""
     settings: RuleSettings | None = None
     """Observation labels and participation rule; by default the reference labels and
     the participation of the corte (final or in operation)."""
+    tabla: pl.DataFrame | None = None
+    """The actas of the catalog decided as columns (:func:`openprep.core.tabla.decidir`),
+    as the corte builder passes them; ``rows`` then holds only those fuera de catálogo."""
+
+    def catalogo(self) -> pl.DataFrame:
+        """The decided actas of the catalog as columns, from ``tabla`` or from ``rows``."""
+        if self.tabla is not None:
+            return self.tabla
+        rows = (row for row in self.rows if not row[0].fuera_catalogo)
+        return tabla_de_filas(rows, election=self.election)
+
+    def fuera(self) -> list[tuple[ActaRecord, Decision]]:
+        return [row for row in self.rows if row[0].fuera_catalogo]
 
 
 @dataclass(frozen=True)
@@ -183,13 +200,28 @@ def _check(corte: SiteCorte, *, rows: bool = True) -> None:
             raise SiteError(
                 f"el nombre de la descarga {e.download!r} no es un nombre de archivo.", where=where
             )
-        for acta, _ in e.rows if rows else ():
-            if acta.sha and not _SHA_RE.fullmatch(acta.sha):
-                raise SiteError(
-                    f"el SHA {acta.sha!r} no es un SHA-256 en hexadecimal.",
-                    where=f"{where}, acta {acta.clave_acta}",
-                    hint="Corrija el registro de la imagen del acta antes de publicar.",
-                )
+        if rows:
+            _check_shas(e, where=where)
+
+
+def _check_shas(e: SiteElection, *, where: str) -> None:
+    """Every acta's SHA is empty or 64 hexadecimal digits (it becomes a link)."""
+    claves = [(acta.sha, acta.clave_acta) for acta, _ in e.rows]
+    if e.tabla is not None:
+        bad = e.tabla.filter(
+            (pl.col("sha") != "") & ~pl.col("sha").str.contains(f"^{_SHA_RE.pattern}$")
+        )
+        claves += [
+            (sha, clave + (tipo_acta.zfill(2) if tipo_acta.isdigit() else tipo_acta))
+            for sha, clave, tipo_acta in bad.select("sha", "clave", "tipo_acta").iter_rows()
+        ]
+    for sha, clave in claves:
+        if sha and not _SHA_RE.fullmatch(sha):
+            raise SiteError(
+                f"el SHA {sha!r} no es un SHA-256 en hexadecimal.",
+                where=f"{where}, acta {clave}",
+                hint="Corrija el registro de la imagen del acta antes de publicar.",
+            )
 
 
 def _pagina(folder: Path, corte: SiteCorte) -> Pagina:
@@ -251,7 +283,13 @@ def _write_elections(
                 participacion=Participacion.FINAL if corte.final else Participacion.OPERACION
             ),
             grupos=agrupar(
-                election=e.election, ambito=e.ambito, rows=e.rows, esperadas=e.esperadas
+                election=e.election,
+                ambito=e.ambito,
+                tabla=e.catalogo(),
+                fuera=e.fuera(),
+                esperadas=esperadas_tabla(e.esperadas),
+                labels=(e.settings or RuleSettings()).labels,
+                imagenes=IMAGENES,
             ),
         )
         for e in elections
@@ -259,12 +297,12 @@ def _write_elections(
     # Largest territories first: the workers finish together.
     jobs = sorted(
         ((i, j) for i, plan in enumerate(planes) for j in range(len(plan.grupos.territorios))),
-        key=lambda job: -len(planes[job[0]].grupos.territorios[job[1]].actas),
+        key=lambda job: -planes[job[0]].grupos.territorios[job[1]].actas,
     )
     hechos = site_pool.run(
         lambda job: _territorio(pagina, planes, job),
         jobs,
-        actas=sum(len(e.rows) for e in elections) if parallel else 0,
+        actas=sum(p.grupos.actas for p in planes) if parallel else 0,
     )
     by_job = dict(zip(jobs, hechos, strict=True))
     escritas = []
@@ -294,7 +332,7 @@ def _territorio(pagina: Pagina, planes: Sequence[Plan], job: tuple[int, int]) ->
             territorios[j - 1] if j else None,
             territorios[j + 1] if j + 1 < len(territorios) else None,
         ),
-        con_esperadas=bool(plan.e.esperadas),
+        con_esperadas=len(plan.e.esperadas) > 0,
     )
 
 

@@ -1,9 +1,10 @@
-"""The public site's figures: an election's actas grouped by territory and tallied by the core.
+"""The public site's figures: an election's actas grouped by territory and tallied.
 
-Every figure comes from :func:`openprep.core.tally.tally`, called once per territory at
-the sección level (one pass over the actas in all); a territory's figures are its
-secciones' tallies merged, and the election's its territories'. Actas fuera de catálogo
-are listed apart and enter no territory: their captured identity may name none.
+The actas of the catalog come decided as columns (:mod:`openprep.core.tabla`); each
+sección's figures are sums over its actas as :func:`openprep.core.tally.tally` adds them
+(the tests hold the two to the same figures). A territory's figures are its secciones'
+tallies merged, and the election's its territories'. Actas fuera de catálogo are listed
+apart and enter no territory: their captured identity may name none.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from openprep.core.model import ActaRecord, Casilla, Election
 from openprep.core.rules import Decision, Observacion, Participacion
-from openprep.core.tally import Nivel, TerritoryTally, tally, truncated_percentage
+from openprep.core.tabla import CASILLA_SCHEMA, codigo, observacion_de
+from openprep.core.tally import Nivel, Summary, TerritoryTally, truncated_percentage
+from openprep.publish.site_html import filas_acta
 
 Row = tuple[ActaRecord, Decision]
 
@@ -29,17 +34,25 @@ def merged(tallies: Iterable[TerritoryTally], *, width: int) -> TerritoryTally:
     return total
 
 
+Fila = tuple[int, str]
+"""An acta on the site: its sección and its table row (HTML)."""
+
+
 @dataclass
 class Territorio:
-    """A distrito or municipio of one election: its actas, secciones and figures."""
+    """A distrito or municipio of one election: its actas' rows, secciones and figures."""
 
     nivel: Nivel
     id: int
     nombre: str
-    actas: list[Row] = field(default_factory=list)
-    esperadas: list[Casilla] = field(default_factory=list)
+    ordinarias: list[Fila] = field(default_factory=list)
+    """The actas of casillas ordinarias, by sección (catalog order within one)."""
+    especiales: list[Fila] = field(default_factory=list)
+    """The actas of casillas especiales, likewise."""
     secciones: dict[int, TerritoryTally] = field(default_factory=dict)
     tally: TerritoryTally | None = None
+    observaciones: dict[Observacion | None, int] = field(default_factory=dict)
+    """How many actas carry each observation (``None``: none)."""
 
     @property
     def slug(self) -> str:
@@ -53,13 +66,9 @@ class Territorio:
         redundant = not self.nombre or self.nombre.upper() == plain.upper()
         return plain if redundant else f"{plain}: {self.nombre}"
 
-    def por_tipo(self) -> tuple[list[Row], list[Row]]:
-        """The actas of casillas ordinarias, then those of casillas especiales (one pass)."""
-        ordinarias: list[Row] = []
-        especiales: list[Row] = []
-        for row in self.actas:
-            (especiales if row[0].casilla.especial else ordinarias).append(row)
-        return ordinarias, especiales
+    @property
+    def actas(self) -> int:
+        return len(self.ordinarias) + len(self.especiales)
 
 
 @dataclass
@@ -71,85 +80,119 @@ class Agrupacion:
     fuera_catalogo: list[Row]
     especiales: TerritoryTally
 
-
-def nivel_de(ambito: str, rows: Sequence[Row]) -> Nivel:
-    """The drill-down level under the entidad.
-
-    Municipio only when every acta names its municipio (the catalog may not carry it);
-    otherwise, and for elections of the whole entidad, the distrito every acta names.
-    """
-    if ambito == "municipio" and all(
-        a.casilla.id_municipio is not None for a, _ in rows if not a.fuera_catalogo
-    ):
-        return Nivel.MUNICIPIO
-    return Nivel.DISTRITO
+    @property
+    def actas(self) -> int:
+        return sum(t.actas for t in self.territorios) + len(self.fuera_catalogo)
 
 
-def _place(casilla: Casilla, nivel: Nivel) -> tuple[int, str]:
-    if nivel is Nivel.MUNICIPIO:
-        return int(casilla.id_municipio or 0), casilla.municipio
-    return casilla.id_distrito, casilla.distrito
+def esperadas_tabla(esperadas: Sequence[Casilla] | pl.DataFrame) -> pl.DataFrame:
+    """The casillas of the expected actas as a frame of :data:`tabla.CASILLA` columns."""
+    if isinstance(esperadas, pl.DataFrame):
+        return esperadas
+    return pl.DataFrame(list(esperadas), schema=CASILLA_SCHEMA, orient="row")
 
 
-def agrupar(
-    *, election: Election, ambito: str, rows: Sequence[Row], esperadas: Sequence[Casilla]
-) -> Agrupacion:
-    """Group the actas by territory and tally each territory's secciones."""
-    nivel = nivel_de(ambito, rows)
-    by_id: dict[int, Territorio] = {}
-    fuera: list[Row] = []
-    # Consecutive actas and casillas mostly share their territory: the last one found is
-    # tried first (``_place`` reads the same fields, this skips the call and the lookup).
-    campo = 9 if nivel is Nivel.MUNICIPIO else 2  # id_municipio or id_distrito
-    last: tuple[object, Territorio] | None = None
+_INCONSISTENCIAS = [codigo(o) for o in Observacion if o.es_inconsistencia]
 
-    def territorio(casilla: Casilla) -> Territorio:
-        nonlocal last
-        raw = casilla[campo]
-        if last is not None and last[0] == raw:
-            return last[1]
-        ident, nombre = _place(casilla, nivel)
-        found = by_id.get(ident)
-        if found is None:
-            found = by_id[ident] = Territorio(nivel=nivel, id=ident, nombre=nombre)
-        last = (raw, found)
-        return found
 
-    for casilla in esperadas:
-        territorio(casilla).esperadas.append(casilla)
-    for row in rows:
-        if row[0].fuera_catalogo:
-            fuera.append(row)
-        else:
-            territorio(row[0].casilla).actas.append(row)
-    territorios = [by_id[k] for k in sorted(by_id)]
-    for t in territorios:
-        t.actas.sort(key=lambda r: r[0].casilla.seccion)  # stable: catalog order within
-    especiales = [r for t in territorios for r in t.actas if r[0].casilla.especial]
-    return Agrupacion(
-        nivel=nivel,
-        territorios=territorios,
-        fuera_catalogo=fuera,
-        especiales=tally_de(especiales, election=election),
+def _sumas(election: Election) -> list[pl.Expr]:
+    """What :meth:`TerritoryTally.add` adds up, over a group of decided actas."""
+    counted = pl.col("contabilizada")
+    return [
+        pl.len().alias("registradas"),
+        counted.sum().cast(pl.Int64).alias("contabilizadas"),
+        pl.col("observacion").is_in(_INCONSISTENCIAS).sum().cast(pl.Int64).alias("inconsistencias"),
+        pl.col("lista_nominal").filter(counted).sum().cast(pl.Int64).alias("lista_nominal"),
+        pl.col("total").filter(counted).sum().cast(pl.Int64).alias("c_cs"),
+        pl.col("total").filter(counted & ~pl.col("especial")).sum().cast(pl.Int64).alias("s_cs"),
+        *(
+            pl.col(f"n:{name}").filter(counted).sum().cast(pl.Int64).alias(f"n:{name}")
+            for name in (*election.columns, "NO_REGISTRADOS", "NULOS")
+        ),
+    ]
+
+
+def _tally(row: dict[str, int], *, election: Election, esperadas: int = 0) -> TerritoryTally:
+    return TerritoryTally(
+        votos=[row[f"n:{name}"] or 0 for name in election.columns],
+        no_registrados=row["n:NO_REGISTRADOS"] or 0,
+        nulos=row["n:NULOS"] or 0,
+        summary=Summary(
+            actas_esperadas=esperadas,
+            actas_registradas=row["registradas"] or 0,
+            actas_contabilizadas=row["contabilizadas"] or 0,
+            actas_inconsistencias=row["inconsistencias"] or 0,
+            lista_nominal_contabilizadas=row["lista_nominal"] or 0,
+            total_votos_c_cs=row["c_cs"] or 0,
+            total_votos_s_cs=row["s_cs"] or 0,
+        ),
     )
 
 
-def tally_secciones(t: Territorio, *, election: Election) -> None:
-    """Tally the territory's secciones (the core's ``tally``) and merge them into its total."""
-    by_key = tally(t.actas, election=election, nivel=Nivel.SECCION, esperadas=t.esperadas)
-    # Within one territory the entidad is fixed: the sección alone names the group.
-    t.secciones = {int(str(k[1])): v for k, v in sorted(by_key.items(), key=_by_seccion)}
-    t.tally = merged(t.secciones.values(), width=len(election.contenders))
+def agrupar(
+    *,
+    election: Election,
+    ambito: str,
+    tabla: pl.DataFrame,
+    fuera: Sequence[Row],
+    esperadas: pl.DataFrame,
+    labels: Mapping[Observacion, str],
+    imagenes: str,
+) -> Agrupacion:
+    """Group the decided actas of the catalog (:mod:`openprep.core.tabla`) by territory:
+    their rows, and each territory's and sección's tallies as the core's ``tally`` gives.
 
+    Municipio is the level only when every acta names its municipio (the catalog may not
+    carry it); otherwise, and for elections of the whole entidad, the distrito.
+    """
+    municipio = ambito == "municipio" and tabla.get_column("id_municipio").null_count() == 0
+    nivel = Nivel.MUNICIPIO if municipio else Nivel.DISTRITO
+    ident = pl.col("id_municipio").fill_null(0) if municipio else pl.col("id_distrito")
+    nombre = pl.col("municipio" if municipio else "distrito")
+    # A territory is named by its first casilla: expected actas first, then actas.
+    nombres = dict(
+        pl.concat([esperadas.select(t=ident, n=nombre), tabla.select(t=ident, n=nombre)])
+        .unique(subset="t", keep="first", maintain_order=True)
+        .iter_rows()
+    )
+    by_id = {t: Territorio(nivel=nivel, id=t, nombre=n) for t, n in sorted(nombres.items())}
 
-def _by_seccion(item: tuple[tuple[object, ...], TerritoryTally]) -> int:
-    return int(str(item[0][1]))
+    filas = tabla.select(t=ident, s=pl.col("seccion"), e=pl.col("especial")).with_columns(
+        f=filas_acta(tabla, election=election, labels=labels, imagenes=imagenes)
+    )
+    for (t, especial), part in (
+        filas.sort("t", "s", maintain_order=True)
+        .partition_by("t", "e", as_dict=True, maintain_order=True)
+        .items()
+    ):
+        rows = list(zip(part.get_column("s").to_list(), part.get_column("f").to_list(), strict=True))
+        if especial:
+            by_id[t].especiales = rows  # type: ignore[index]
+        else:
+            by_id[t].ordinarias = rows  # type: ignore[index]
 
-
-def tally_de(rows: Sequence[Row], *, election: Election) -> TerritoryTally:
-    """The tally of a set of actas taken as one territory."""
-    parts = tally(rows, election=election, nivel=Nivel.ENTIDAD).values()
-    return merged(parts, width=len(election.contenders))
+    sumas = tabla.group_by(t=ident, s=pl.col("seccion")).agg(_sumas(election))
+    contadas = esperadas.group_by(t=ident, s=pl.col("seccion")).agg(esperadas=pl.len())
+    for row in (
+        sumas.join(contadas, on=["t", "s"], how="full", coalesce=True)
+        .sort("t", "s")
+        .iter_rows(named=True)
+    ):
+        by_id[row["t"]].secciones[row["s"]] = _tally(
+            row, election=election, esperadas=row["esperadas"] or 0
+        )
+    for t, code, n in tabla.group_by(t=ident, o=pl.col("observacion")).len().iter_rows():
+        by_id[t].observaciones[observacion_de(code)] = n
+    width = len(election.contenders)
+    for territorio in by_id.values():
+        territorio.tally = merged(territorio.secciones.values(), width=width)
+    especiales = tabla.filter(pl.col("especial")).select(_sumas(election)).row(0, named=True)
+    return Agrupacion(
+        nivel=nivel,
+        territorios=list(by_id.values()),
+        fuera_catalogo=list(fuera),
+        especiales=_tally(especiales, election=election),
+    )
 
 
 def figuras(t: TerritoryTally, *, participacion: Participacion) -> dict[str, str]:
@@ -174,14 +217,6 @@ def votos_con_porcentaje(
     )
     result.append(("NULOS", "", str(t.nulos), truncated_percentage(t.nulos, total)))
     return result
-
-
-def observaciones(rows: Iterable[Row]) -> dict[Observacion | None, int]:
-    """How many actas carry each observation (``None``: counted without observation)."""
-    counts: dict[Observacion | None, int] = {}
-    for _, decision in rows:
-        counts[decision.observacion] = counts.get(decision.observacion, 0) + 1
-    return counts
 
 
 def rangos(secciones: Iterable[int]) -> list[list[int]]:

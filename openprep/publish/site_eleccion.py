@@ -119,7 +119,7 @@ def escribir_eleccion(pagina: Pagina, plan: Plan, hechos: Sequence[Hecho]) -> di
             "especiales": especiales,
             "plural": plural,
             "territorios": territorios,
-            "con_esperadas": bool(e.esperadas),
+            "con_esperadas": len(e.esperadas) > 0,
             "fuera": fuera,
             "fuera_n": len(grupos.fuera_catalogo),
         },

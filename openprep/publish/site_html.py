@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from openprep.core.model import CLAVE_CASILLA_FORMAT, ActaRecord, Election, TipoContendiente
+import polars as pl
+
+from openprep.core.model import ActaRecord, Election, TipoContendiente
 from openprep.core.rules import Decision, Observacion
+from openprep.core.tabla import codigo, textos_observacion
 
 TIPOS_CASILLA = {
     "B": "Básica",
@@ -97,62 +100,72 @@ def fila_acta(
     )
 
 
-class FilasActa:
-    """:func:`fila_acta` for one election's actas, its template compiled once.
+def _escaped(column: str, tabla: pl.DataFrame) -> pl.Expr:
+    """A text column through :func:`_text`, each distinct value escaped once."""
+    distinct = [t for t in tabla.get_column(column).unique().to_list() if t is not None]
+    changed = {t: _text(t) for t in distinct if _text(t) != t}
+    if not changed:
+        return pl.col(column)
+    return pl.col(column).replace(list(changed), list(changed.values()))
 
-    An acta of the catalog whose texts need no escaping (all but a freak few) is one
-    ``%`` operation on a template built from :func:`fila_acta`'s own pieces; any other
-    acta, or one off the ballot's width, goes through :func:`fila_acta` itself, so the
-    bytes are its bytes either way.
-    """
 
-    def __init__(self, *, width: int, labels: Mapping[Observacion, str], imagenes: str) -> None:
-        self.labels = labels
-        self.imagenes = imagenes
-        self.observaciones: dict[Observacion | None, str] = {None: ""}
-        self.observaciones.update((k, escape(v)) for k, v in labels.items())
-        img = imagenes.replace("%", "%%")
-        head = (
-            "<tr><th scope=row>%s<td>%s<td>" + "<td>".join(["%s"] * width)
-            + "<td>%s<td>%s<td>%s<td>%s<td>%s<td>%s<td>%s<td><details><summary>Ver</summary>"
-        )  # fmt: skip
-        tail = "<br>Acopio %s<br>Captura %s<br>Verificación %s</details>"
-        self.con_imagen = (
-            f'{head}<img src="{img}%s" loading=lazy alt="Imagen del acta %s" width=320><br>'
-            f'<a href="{img}%s">Imagen</a> <code>%s</code>{tail}'
+def filas_acta(
+    tabla: pl.DataFrame,
+    *,
+    election: Election,
+    labels: Mapping[Observacion, str],
+    imagenes: str,
+) -> pl.Series:
+    """:func:`fila_acta` of every acta of a decided frame (:mod:`openprep.core.tabla`),
+    built as columns: the same bytes, without a Python string operation per acta."""
+    tipo = _escaped("tipo", tabla)
+    clave = pl.concat_str(
+        pl.col("id_entidad").cast(pl.String).str.zfill(2),
+        pl.col("seccion").cast(pl.String).str.zfill(4),
+        tipo,
+        pl.col("id_casilla").cast(pl.String).str.zfill(2),
+        pl.col("ext_contigua").cast(pl.String).str.zfill(2),
+    )
+    observaciones: dict[int | None, str] = {
+        codigo(o): escape(text) for o, text in labels.items()
+    }
+    votos = [pl.col(f"c:{name}") for name in election.columns] or [pl.lit("")]
+    head = pl.concat_str(
+        pl.lit("<tr><th scope=row>"),
+        pl.concat_str(
+            clave,
+            tipo,
+            *votos,
+            pl.col("c:NO_REGISTRADOS"),
+            pl.col("c:NULOS"),
+            pl.col("c:TOTAL_VOTOS_ASENTADO"),
+            pl.col("total").cast(pl.String),
+            pl.col("lista_nominal").cast(pl.String),
+            textos_observacion(observaciones),
+            pl.when(pl.col("contabilizada")).then(pl.lit("Sí")).otherwise(pl.lit("No")),
+            separator="<td>",
+        ),
+        pl.lit("<td><details><summary>Ver</summary>"),
+    )
+    sha = pl.col("sha")
+    imagen = (
+        pl.when(sha != "")
+        .then(
+            pl.concat_str(
+                pl.lit(f'<img src="{imagenes}'), sha, pl.lit('" loading=lazy alt="Imagen del acta '),
+                clave, pl.lit(f'" width=320><br><a href="{imagenes}'), sha,
+                pl.lit('">Imagen</a> <code>'), sha, pl.lit("</code>"),
+            )  # fmt: skip
         )
-        self.sin_imagen = f"{head}Sin imagen{tail}"
-
-    def __call__(self, acta: ActaRecord, decision: Decision) -> str:
-        (
-            casilla, _, _, votos, no_registrados, nulos, asentado, lista_nominal, _, _,
-            fuera, _, sha, acopio, captura, verificacion, *_,
-        ) = acta  # fmt: skip
-        tipo = casilla[5]
-        texts = f"{tipo}{acopio}{captura}{verificacion}"
-        if fuera or "<" in texts or "&" in texts:
-            return fila_acta(acta, decision, labels=self.labels, imagenes=self.imagenes)
-        clave = CLAVE_CASILLA_FORMAT % (casilla[0], casilla[4], tipo, casilla[6], casilla[7])
-        contabilizada, observacion, calculado = decision
-        cells = (
-            clave, tipo, *votos, no_registrados, nulos, asentado, calculado, lista_nominal,
-            self.observaciones[observacion], "Sí" if contabilizada else "No",
-        )  # fmt: skip
-        try:
-            if sha:
-                return self.con_imagen % (
-                    *cells,
-                    sha,
-                    clave,
-                    sha,
-                    sha,
-                    acopio,
-                    captura,
-                    verificacion,
-                )
-            return self.sin_imagen % (*cells, acopio, captura, verificacion)
-        except TypeError:  # a record off the ballot's width
-            return fila_acta(acta, decision, labels=self.labels, imagenes=self.imagenes)
+        .otherwise(pl.lit("Sin imagen"))
+    )
+    tail = pl.concat_str(
+        pl.lit("<br>Acopio "), _escaped("acopio", tabla),
+        pl.lit("<br>Captura "), _escaped("captura", tabla),
+        pl.lit("<br>Verificación "), _escaped("verificacion", tabla),
+        pl.lit("</details>"),
+    )  # fmt: skip
+    return tabla.select(pl.concat_str(head, imagen, tail).alias("fila")).get_column("fila")
 
 
 def grupo_seccion(seccion: int, filas: Sequence[str], *, width: int, ancla: bool) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +21,10 @@ from openprep.core.rules import Observacion, RuleSettings
 from openprep.core.tally import SUMMARY_FIELDS, TerritoryTally
 from openprep.publish import site_html as h
 from openprep.publish.site_data import (
-    Row,
+    Fila,
     Territorio,
     figuras,
-    observaciones,
     rangos,
-    tally_secciones,
     votos_con_porcentaje,
 )
 
@@ -41,12 +40,12 @@ IMAGENES = "../../../imagenes/"
 Grupo = tuple[int, str]
 
 
-def _grupos(rows: list[Row], fila: h.FilasActa, *, width: int, ancla: bool) -> list[Grupo]:
+def _grupos(filas: list[Fila], *, width: int, ancla: bool) -> list[Grupo]:
     """The actas as one ``<tbody>`` per sección: (sección, HTML)."""
     result = []
-    for seccion, members in groupby(rows, key=lambda r: r[0].casilla.seccion):
-        filas = [fila(a, d) for a, d in members]
-        result.append((seccion, h.grupo_seccion(seccion, filas, width=width, ancla=ancla)))
+    for seccion, members in groupby(filas, key=itemgetter(0)):
+        rows = [fila for _, fila in members]
+        result.append((seccion, h.grupo_seccion(seccion, rows, width=width, ancla=ancla)))
     return result
 
 
@@ -86,16 +85,13 @@ def escribir_territorio(
     vecinos: tuple[Territorio | None, Territorio | None],
     con_esperadas: bool,
 ) -> Hecho:
-    """Tally the territory's secciones, write its pages and JSON."""
+    """Write the territory's pages and JSON (its actas grouped and tallied by ``agrupar``)."""
     election = e.election
-    tally_secciones(t, election=election)
     assert t.tally is not None
     width = h.ancho_tabla(election)
     participacion = settings.participacion
-    fila = h.FilasActa(width=len(election.contenders), labels=settings.labels, imagenes=IMAGENES)
-    ordinarias, de_especiales = t.por_tipo()
-    grupos = _grupos(ordinarias, fila, width=width, ancla=True)
-    especiales = _grupos(de_especiales, fila, width=width, ancla=False)
+    grupos = _grupos(t.ordinarias, width=width, ancla=True)
+    especiales = _grupos(t.especiales, width=width, ancla=False)
     main = f"{t.slug}.html"
     relative = f"{e.clave}/{main}"
     titulo = f"{e.nombre}: {t.titulo}"
@@ -200,7 +196,7 @@ def escribir_territorio(
         paths=pagina.written,
         tally=t.tally,
         paginas=[{"pagina": p, "rangos": rangos(ss)} for p, ss in pages.items()],
-        observaciones=observaciones(t.actas),
+        observaciones=t.observaciones,
     )
 
 

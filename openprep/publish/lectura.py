@@ -1,0 +1,175 @@
+"""A corte's reads as columns: the catalog's casillas and an election's verified actas.
+
+On PostgreSQL a query's rows come through ``COPY (…) TO STDOUT`` as CSV and polars parses
+them: no Python object per row or per cell. Elsewhere (SQLite: the demo, small tests) the
+same query is read row by row into the same frame. Either way the frame holds what
+:func:`openprep.core.tabla.decidir` takes.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+import polars as pl
+from django.db import connection
+from django.db.models import CharField, F, Func, QuerySet, TextField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+
+from openprep.catalog.models import ActaEsperada, Casilla, Eleccion
+from openprep.core import tabla
+from openprep.core import model as core
+from openprep.core import model as core
+from openprep.core.model import Election
+from openprep.intake.models import Acta, Estado
+
+_TIMESTAMPS = ("acopio", "captura", "verificacion")
+
+
+def verified_actas(eleccion: Eleccion, *, hasta: datetime) -> QuerySet[Acta]:
+    """The election's actas verified by ``hasta``, unordered."""
+    return Acta.objects.filter(
+        eleccion=eleccion, estado=Estado.VERIFICADA, fecha_hora_verificacion__lte=hasta
+    )
+
+
+CASILLA_COLUMNS = (
+    *("id", "id_entidad", "entidad", "id_distrito", "distrito", "seccion", "tipo"),
+    *("id_casilla", "ext_contigua", "ubicacion", "id_municipio", "municipio", "lista_nominal"),
+)
+
+
+class UtcText(Func):
+    """A timestamp column as UTC text to the second, ``YYYY-MM-DD HH:MM:SS`` (NULL stays
+    NULL): far cheaper to read than a datetime, and free of the server's time zone data."""
+
+    output_field = CharField()
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+
+    def __init__(self, column: str) -> None:
+        super().__init__(F(column))
+
+    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        fecha = Func(Value("%Y-%m-%d %H:%M:%S"), *self.source_expressions, function="strftime")
+        return compiler.compile(fecha)
+
+
+class LocalText(dict):
+    """UTC text (:class:`UtcText`) as :func:`core.local_timestamp` publishes it, by lookup:
+    each distinct second once (a national election has a few tens of thousands), and
+    one time zone conversion per minute of UTC; a minute in which the offset changes, or
+    an offset that is not whole minutes, is converted second by second."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        super().__init__()
+        self.tz = tz
+        self.minutes: dict[str, str] = {}
+
+    def _minute(self, minute: str) -> str:
+        tz = self.tz
+        start = datetime.fromisoformat(minute).replace(tzinfo=UTC)
+        offset = start.astimezone(tz).utcoffset()
+        whole = offset is not None and not offset % timedelta(minutes=1)
+        if not whole or (start + timedelta(seconds=59)).astimezone(tz).utcoffset() != offset:
+            return ""
+        return core.local_timestamp(start, tz=tz)[:16]
+
+    def __missing__(self, utc: str | None) -> str:
+        if utc is None:
+            local = ""
+        else:
+            minute = self.minutes.get(utc[:16])
+            if minute is None:
+                minute = self.minutes[utc[:16]] = self._minute(utc[:16])
+            if minute:
+                local = minute + utc[16:]
+            else:
+                moment = datetime.fromisoformat(utc).replace(tzinfo=UTC)
+                local = core.local_timestamp(moment, tz=self.tz)
+        self[utc] = local
+        return local
+
+
+
+
+def frame(rows: QuerySet[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A ``values_list`` query's rows as a frame with ``schema`` (names in query order)."""
+    if connection.vendor != "postgresql":
+        return pl.DataFrame(list(rows.iterator(chunk_size=5000)), schema=schema, orient="row")
+    sql, params = rows.query.sql_with_params()
+    buffer = io.BytesIO()
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own: COPY binds the parameters on the client
+        with raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for block in copy:
+                buffer.write(block)
+    return pl.read_csv(
+        buffer.getvalue(), has_header=False, schema=schema, infer_schema=False, raise_if_empty=False
+    )
+
+
+def casillas(rows: QuerySet[Casilla] | None = None) -> pl.DataFrame:
+    """The casillas (every one of the catalog by default): ``casilla_id``, the identity
+    fields of :data:`tabla.CASILLA` and ``lista_nominal``."""
+    query = (Casilla.objects.all() if rows is None else rows).values_list(*CASILLA_COLUMNS)
+    schema = {"casilla_id": pl.Int64(), **tabla.CASILLA_SCHEMA, "lista_nominal": pl.Int64()}
+    return frame(query, schema)
+
+
+def esperadas(eleccion: Eleccion, *, casillas: pl.DataFrame) -> pl.DataFrame:
+    """The casilla of each expected acta of the election, in catalog order."""
+    query = ActaEsperada.objects.filter(eleccion=eleccion).order_by("orden").values_list("casilla_id")
+    ids = frame(query, {"casilla_id": pl.Int64()})
+    return ids.join(casillas, on="casilla_id", how="left", maintain_order="left")
+
+
+def local(column: pl.Series, *, tz: tzinfo) -> pl.Series:
+    """UTC text (:class:`UtcText`) as published local time; each distinct second once."""
+    table = LocalText(tz)
+    distinct = [text for text in column.unique().to_list() if text is not None]
+    mapping = {text: table[text] for text in distinct}
+    return column.replace_strict(
+        list(mapping), list(mapping.values()), default="", return_dtype=pl.String
+    )
+
+
+def catalogo(
+    eleccion: Eleccion, *, hasta: datetime, election: Election, tz: tzinfo, casillas: pl.DataFrame
+) -> pl.DataFrame:
+    """The election's actas of the catalog verified by ``hasta``, in catalog order, as the
+    *cruda* frame of :mod:`openprep.core.tabla` (``casillas``: see :func:`casillas`)."""
+    names = tabla.campos(election)
+    query = (
+        verified_actas(eleccion, hasta=hasta)
+        .filter(esperada__isnull=False)
+        .order_by("esperada__orden", "id")
+        .values_list(
+            "esperada__casilla_id",
+            "esperada__tipo_acta",
+            "esperada__representantes_pp_ci",
+            Cast("esperada__no_aplica", TextField()),
+            *(KeyTextTransform(name, "valores") for name in names),
+            "motivo_sin_acta",
+            "mecanismo_traslado",
+            "imagen_id",
+            *(UtcText(f"fecha_hora_{name}") for name in _TIMESTAMPS),
+            "origen",
+            "digitalizacion",
+            "tipo_documento",
+        )
+    )
+    schema: dict[str, pl.DataType] = {
+        "casilla_id": pl.Int64(),
+        "tipo_acta": pl.String(),
+        "representantes": pl.Int64(),
+        "no_aplica": pl.String(),
+        **{f"v:{name}": pl.String() for name in names},
+        "motivo": pl.String(),
+        **{name: pl.String() for name in tabla.TEXTOS},
+    }
+    actas = frame(query, schema)
+    actas = actas.with_columns(local(actas.get_column(name), tz=tz) for name in _TIMESTAMPS)
+    return actas.join(casillas, on="casilla_id", how="left", maintain_order="left")
