@@ -318,12 +318,12 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
     django_setup()
     from dataclasses import replace
 
-    from openprep.catalog.models import ActaEsperada, Eleccion
+    from openprep.catalog.models import Eleccion
     from openprep.catalog.services import zona_horaria
     from openprep.core.model import format_corte
     from openprep.core.rules import Participacion
-    from openprep.publish import builder, signing
-    from openprep.publish.corte import casillas_por_id, decide_corte, rule_settings_de
+    from openprep.publish import builder, lectura, signing
+    from openprep.publish.corte import decide_corte, rule_settings_de
     from openprep.publish.download import election_key, write_download
     from openprep.publish.folder import build_corte, file_sha256
     from openprep.publish.site import (
@@ -374,7 +374,7 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
         elections, escritas = [], []
         with builder.consistent_read():
             s = time.perf_counter()
-            casillas = casillas_por_id()
+            casillas = lectura.casillas()
             clock("casillas", s)
             for e in elecciones:
                 s = time.perf_counter()
@@ -386,9 +386,7 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
                 )
                 size, sha = download.path.stat().st_size, file_sha256(download.path)
                 s = clock(f"zip {e.clave}", s)
-                ids = ActaEsperada.objects.filter(eleccion=e).order_by("orden")
-                ids = ids.values_list("casilla_id", flat=True)
-                esperadas = [casillas[pk][0] for pk in ids.iterator(chunk_size=5000)]
+                esperadas = lectura.esperadas(e, casillas=casillas)
                 s = clock(f"esperadas {e.clave}", s)
                 election = SiteElection(
                     clave=election_key(e),
@@ -396,7 +394,8 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
                     ambito=e.ambito,
                     election=decided.election,
                     summary=decided.summary,
-                    rows=decided.rows,
+                    rows=decided.fuera,
+                    tabla=decided.tabla,
                     download=download.path.name,
                     download_size=size,
                     download_sha256=sha,
@@ -412,7 +411,7 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
                 one = replace(site, elections=[election], history=[point])
                 escritas.append(write_election_site(folder, one, parallel=False))
                 clock(f"site {e.clave}", s)
-                elections.append(replace(election, rows=(), esperadas=(), settings=None))
+                elections.append(replace(election, rows=(), esperadas=(), tabla=None))
         s = time.perf_counter()
         builder.publish_images(publicacion, hasta=HASTA)
         s = clock("images", s)

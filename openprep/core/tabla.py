@@ -232,7 +232,9 @@ def lineas(tabla: pl.DataFrame, *, election: Election, settings: RuleSettings) -
         pl.col(name).cast(pl.String)
         for name in ("id_entidad", "entidad", "id_distrito", "distrito", "seccion")
     ]
-    clave_acta = pl.concat_str(pl.col("clave"), _replace(pl.col("tipo_acta"), suffixes, pl.String()))  # type: ignore[arg-type]
+    clave_acta = pl.concat_str(
+        pl.col("clave"), _replace(pl.col("tipo_acta"), suffixes, pl.String())
+    )  # type: ignore[arg-type]
     row = pl.concat_str(
         pl.concat_str(pl.lit('="'), pl.col("clave"), pl.lit('"')),
         clave_acta,
@@ -252,7 +254,9 @@ def lineas(tabla: pl.DataFrame, *, election: Election, settings: RuleSettings) -
         separator="|",
     )
     found = tabla.select(row=row, clave_acta=clave_acta)
-    pipes = len(IDENTITY_COLUMNS) + len(CONTROL_FIELDS) + len(election.columns) + len(TAIL_COLUMNS) - 1
+    pipes = (
+        len(IDENTITY_COLUMNS) + len(CONTROL_FIELDS) + len(election.columns) + len(TAIL_COLUMNS) - 1
+    )
     bad = found.filter(
         (pl.col("row").str.count_matches("|", literal=True) != pipes)
         | pl.col("row").str.contains("\n", literal=True)
@@ -332,10 +336,10 @@ __all__ = [
     "campos",
     "codigo",
     "decidir",
-    "textos_observacion",
     "field_value",
     "lineas",
     "observacion_de",
     "resumen",
     "tabla_de_filas",
+    "textos_observacion",
 ]

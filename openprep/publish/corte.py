@@ -30,6 +30,7 @@ from openprep.intake.models import Acta
 from openprep.publish import lectura
 from openprep.publish.lectura import CASILLA_COLUMNS, LocalText, UtcText, verified_actas
 
+
 def to_acta_record(acta: Acta, *, columns: tuple[str, ...], tz: tzinfo) -> core.ActaRecord:
     """A registered acta as the core sees it.
 
@@ -120,6 +121,7 @@ def nombre_base(eleccion: Eleccion) -> str:
 
 CasillaCatalogo = Mapping[int, tuple[core.Casilla, int]]
 """Casillas by id: each as the core sees it, with its LISTA_NOMINAL."""
+
 
 def casillas_por_id(
     casillas: QuerySet[Casilla] | None = None,
@@ -236,7 +238,9 @@ def catalog_records(
         )
 
 
-def fuera_de_catalogo(eleccion: Eleccion, *, hasta: datetime, columns: tuple[str, ...], tz: tzinfo) -> Iterator[core.ActaRecord]:
+def fuera_de_catalogo(
+    eleccion: Eleccion, *, hasta: datetime, columns: tuple[str, ...], tz: tzinfo
+) -> Iterator[core.ActaRecord]:
     """The election's actas fuera de catálogo verified by ``hasta`` (few: read as models)."""
     fuera = verified_actas(eleccion, hasta=hasta).filter(esperada__isnull=True).order_by("id")
     for acta in fuera.iterator(chunk_size=2000):
@@ -292,9 +296,7 @@ def decide_corte(
             casillas = lectura.casillas(
                 Casilla.objects.filter(actas_esperadas__eleccion=eleccion).distinct()
             )
-        cruda = lectura.catalogo(
-            eleccion, hasta=hasta, election=election, tz=tz, casillas=casillas
-        )
+        cruda = lectura.catalogo(eleccion, hasta=hasta, election=election, tz=tz, casillas=casillas)
         tabla = decidir(cruda, election=election, settings=settings)
         summary = Summary(actas_esperadas=eleccion.actas_esperadas.count())
         resumen(tabla, summary=summary)

@@ -19,9 +19,8 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 from openprep.catalog.models import ActaEsperada, Casilla, Eleccion
+from openprep.core import model as core
 from openprep.core import tabla
-from openprep.core import model as core
-from openprep.core import model as core
 from openprep.core.model import Election
 from openprep.intake.models import Acta, Estado
 
@@ -92,8 +91,6 @@ class LocalText(dict):
         return local
 
 
-
-
 def frame(rows: QuerySet[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """A ``values_list`` query's rows as a frame with ``schema`` (names in query order)."""
     if connection.vendor != "postgresql":
@@ -121,7 +118,9 @@ def casillas(rows: QuerySet[Casilla] | None = None) -> pl.DataFrame:
 
 def esperadas(eleccion: Eleccion, *, casillas: pl.DataFrame) -> pl.DataFrame:
     """The casilla of each expected acta of the election, in catalog order."""
-    query = ActaEsperada.objects.filter(eleccion=eleccion).order_by("orden").values_list("casilla_id")
+    query = (
+        ActaEsperada.objects.filter(eleccion=eleccion).order_by("orden").values_list("casilla_id")
+    )
     ids = frame(query, {"casilla_id": pl.Int64()})
     return ids.join(casillas, on="casilla_id", how="left", maintain_order="left")
 

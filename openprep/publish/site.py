@@ -299,11 +299,14 @@ def _write_elections(
         ((i, j) for i, plan in enumerate(planes) for j in range(len(plan.grupos.territorios))),
         key=lambda job: -planes[job[0]].grupos.territorios[job[1]].actas,
     )
-    hechos = site_pool.run(
-        lambda job: _territorio(pagina, planes, job),
-        jobs,
-        actas=sum(p.grupos.actas for p in planes) if parallel else 0,
-    )
+    if parallel:
+        hechos = site_pool.run(
+            lambda job: _territorio(pagina, planes, job),
+            jobs,
+            actas=sum(p.grupos.actas for p in planes),
+        )
+    else:  # in a thread of the corte builder's: forking there is not safe
+        hechos = [_territorio(pagina, planes, job) for job in jobs]
     by_job = dict(zip(jobs, hechos, strict=True))
     escritas = []
     for i, plan in enumerate(planes):

@@ -18,7 +18,7 @@ from openprep.core.model import ActaRecord, Casilla, Election
 from openprep.core.rules import Decision, Observacion, Participacion
 from openprep.core.tabla import CASILLA_SCHEMA, codigo, observacion_de
 from openprep.core.tally import Nivel, Summary, TerritoryTally, truncated_percentage
-from openprep.publish.site_html import filas_acta
+from openprep.publish.site_html import ancho_tabla, filas_acta, grupos_seccion
 
 Row = tuple[ActaRecord, Decision]
 
@@ -34,8 +34,8 @@ def merged(tallies: Iterable[TerritoryTally], *, width: int) -> TerritoryTally:
     return total
 
 
-Fila = tuple[int, str]
-"""An acta on the site: its sección and its table row (HTML)."""
+Grupo = tuple[int, str]
+"""The actas of one sección on the site: its number and their ``<tbody>`` (HTML)."""
 
 
 @dataclass
@@ -45,9 +45,10 @@ class Territorio:
     nivel: Nivel
     id: int
     nombre: str
-    ordinarias: list[Fila] = field(default_factory=list)
-    """The actas of casillas ordinarias, by sección (catalog order within one)."""
-    especiales: list[Fila] = field(default_factory=list)
+    actas: int = 0
+    ordinarias: list[Grupo] = field(default_factory=list)
+    """The actas of casillas ordinarias by sección (catalog order within one)."""
+    especiales: list[Grupo] = field(default_factory=list)
     """The actas of casillas especiales, likewise."""
     secciones: dict[int, TerritoryTally] = field(default_factory=dict)
     tally: TerritoryTally | None = None
@@ -65,10 +66,6 @@ class Territorio:
         plain = f"{word} {self.id}"
         redundant = not self.nombre or self.nombre.upper() == plain.upper()
         return plain if redundant else f"{plain}: {self.nombre}"
-
-    @property
-    def actas(self) -> int:
-        return len(self.ordinarias) + len(self.especiales)
 
 
 @dataclass
@@ -157,19 +154,22 @@ def agrupar(
     )
     by_id = {t: Territorio(nivel=nivel, id=t, nombre=n) for t, n in sorted(nombres.items())}
 
-    filas = tabla.select(t=ident, s=pl.col("seccion"), e=pl.col("especial")).with_columns(
+    filas = tabla.select(t=ident, e=pl.col("especial"), s=pl.col("seccion")).with_columns(
         f=filas_acta(tabla, election=election, labels=labels, imagenes=imagenes)
     )
-    for (t, especial), part in (
-        filas.sort("t", "s", maintain_order=True)
-        .partition_by("t", "e", as_dict=True, maintain_order=True)
-        .items()
-    ):
-        rows = list(zip(part.get_column("s").to_list(), part.get_column("f").to_list(), strict=True))
+    for t, n in filas.group_by("t").len().iter_rows():
+        by_id[t].actas = n
+    grupos = grupos_seccion(filas.sort("t", "s", maintain_order=True), width=ancho_tabla(election))
+    for (t, especial), part in grupos.partition_by(
+        "t", "e", as_dict=True, maintain_order=True
+    ).items():
+        bodies = list(
+            zip(part.get_column("s").to_list(), part.get_column("html").to_list(), strict=True)
+        )
         if especial:
-            by_id[t].especiales = rows  # type: ignore[index]
+            by_id[t].especiales = bodies  # type: ignore[index]
         else:
-            by_id[t].ordinarias = rows  # type: ignore[index]
+            by_id[t].ordinarias = bodies  # type: ignore[index]
 
     sumas = tabla.group_by(t=ident, s=pl.col("seccion")).agg(_sumas(election))
     contadas = esperadas.group_by(t=ident, s=pl.col("seccion")).agg(esperadas=pl.len())

@@ -126,9 +126,7 @@ def filas_acta(
         pl.col("id_casilla").cast(pl.String).str.zfill(2),
         pl.col("ext_contigua").cast(pl.String).str.zfill(2),
     )
-    observaciones: dict[int | None, str] = {
-        codigo(o): escape(text) for o, text in labels.items()
-    }
+    observaciones: dict[int | None, str] = {codigo(o): escape(text) for o, text in labels.items()}
     votos = [pl.col(f"c:{name}") for name in election.columns] or [pl.lit("")]
     head = pl.concat_str(
         pl.lit("<tr><th scope=row>"),
@@ -152,10 +150,16 @@ def filas_acta(
         pl.when(sha != "")
         .then(
             pl.concat_str(
-                pl.lit(f'<img src="{imagenes}'), sha, pl.lit('" loading=lazy alt="Imagen del acta '),
-                clave, pl.lit(f'" width=320><br><a href="{imagenes}'), sha,
-                pl.lit('">Imagen</a> <code>'), sha, pl.lit("</code>"),
-            )  # fmt: skip
+                pl.lit(f'<img src="{imagenes}'),
+                sha,
+                pl.lit('" loading=lazy alt="Imagen del acta '),
+                clave,
+                pl.lit(f'" width=320><br><a href="{imagenes}'),
+                sha,
+                pl.lit('">Imagen</a> <code>'),
+                sha,
+                pl.lit("</code>"),
+            )
         )
         .otherwise(pl.lit("Sin imagen"))
     )
@@ -168,17 +172,40 @@ def filas_acta(
     return tabla.select(pl.concat_str(head, imagen, tail).alias("fila")).get_column("fila")
 
 
-def grupo_seccion(seccion: int, filas: Sequence[str], *, width: int, ancla: bool) -> str:
-    """The rows of one sección as a ``<tbody>`` headed by its number."""
-    ident = f' id="s{seccion}"' if ancla else ""
+def grupos_seccion(filas: pl.DataFrame, *, width: int) -> pl.DataFrame:
+    """The rows of each sección as one ``<tbody>`` headed by its number.
+
+    ``filas``: columns ``t`` (territory), ``e`` (casilla especial), ``s`` (sección) and
+    ``f`` (:func:`filas_acta`), in display order. Gives ``t``, ``e``, ``s`` and ``html``,
+    one row per (t, e, s), in their first order. The bodies of casillas ordinarias carry
+    the sección's anchor (``id="s…"``); the especiales' are listed apart, without it.
+    """
+    seccion = pl.col("s").cast(pl.String)
     return (
-        f'<tbody{ident} data-s="{seccion}"><tr class="sec"><th scope="rowgroup" '
-        f'colspan="{width}">Sección {seccion}{"".join(filas)}</tbody>'
+        filas.group_by("t", "e", "s", maintain_order=True)
+        .agg(pl.col("f").str.join(""))
+        .select(
+            "t",
+            "e",
+            "s",
+            html=pl.concat_str(
+                pl.lit("<tbody"),
+                pl.when(pl.col("e"))
+                .then(pl.lit(""))
+                .otherwise(pl.concat_str(pl.lit(' id="s'), seccion, pl.lit('"'))),
+                pl.lit(' data-s="'),
+                seccion,
+                pl.lit(f'"><tr class="sec"><th scope="rowgroup" colspan="{width}">Sección '),
+                seccion,
+                pl.col("f"),
+                pl.lit("</tbody>"),
+            ),
+        )
     )
 
 
 def tabla_actas(election: Election, grupos: Sequence[str], *, ident: str, caption: str) -> str:
-    """A table of actas from :func:`grupo_seccion` bodies, in a scrollable region."""
+    """A table of actas from :func:`grupos_seccion` bodies, in a scrollable region."""
     return (
         f'<div class="tabla" role="region" tabindex="0" aria-labelledby="{ident}-t">'
         f'<table class="actas" id="{ident}"><caption id="{ident}-t">{escape(caption)}</caption>'

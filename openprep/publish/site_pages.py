@@ -10,8 +10,6 @@ sección to the page that holds it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +19,7 @@ from openprep.core.rules import Observacion, RuleSettings
 from openprep.core.tally import SUMMARY_FIELDS, TerritoryTally
 from openprep.publish import site_html as h
 from openprep.publish.site_data import (
-    Fila,
+    Grupo,
     Territorio,
     figuras,
     rangos,
@@ -36,17 +34,6 @@ PAGE_BUDGET = 470_000
 ROWS_PER_PART = 400_000
 IMAGENES = "../../../imagenes/"
 """From a page in ``<corte>/<CLAVE>/`` to ``<publicación>/imagenes/``."""
-
-Grupo = tuple[int, str]
-
-
-def _grupos(filas: list[Fila], *, width: int, ancla: bool) -> list[Grupo]:
-    """The actas as one ``<tbody>`` per sección: (sección, HTML)."""
-    result = []
-    for seccion, members in groupby(filas, key=itemgetter(0)):
-        rows = [fila for _, fila in members]
-        result.append((seccion, h.grupo_seccion(seccion, rows, width=width, ancla=ancla)))
-    return result
 
 
 def _partes(grupos: list[Grupo]) -> list[list[Grupo]]:
@@ -88,10 +75,8 @@ def escribir_territorio(
     """Write the territory's pages and JSON (its actas grouped and tallied by ``agrupar``)."""
     election = e.election
     assert t.tally is not None
-    width = h.ancho_tabla(election)
     participacion = settings.participacion
-    grupos = _grupos(t.ordinarias, width=width, ancla=True)
-    especiales = _grupos(t.especiales, width=width, ancla=False)
+    grupos, especiales = t.ordinarias, t.especiales
     main = f"{t.slug}.html"
     relative = f"{e.clave}/{main}"
     titulo = f"{e.nombre}: {t.titulo}"

@@ -17,15 +17,18 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.db.models import F
 from django.utils import timezone
+from polars.testing import assert_frame_equal
 
 from openprep.catalog.models import ActaEsperada, Eleccion
 from openprep.catalog.package import leer_paquete
 from openprep.catalog.services import election_of, importar_paquete, zona_horaria
 from openprep.core import model as core
 from openprep.intake.models import Acta, Estado, Imagen
-from openprep.publish import builder, site_pool
+from openprep.core.rules import RuleSettings, contabilizar
+from openprep.core.tabla import tabla_de_filas
+from openprep.publish import builder, lectura, site_pool
 from openprep.publish.builder import build, signing_key
-from openprep.publish.corte import casillas_por_id, corte_records, to_acta_record
+from openprep.publish.corte import decide_corte, to_acta_record
 from openprep.publish.folder import PublicationError
 
 DOCS_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "ejemplo-paquete"
@@ -179,8 +182,7 @@ def test_elections_written_in_parallel_read_the_builders_snapshot_and_give_the_s
     alone = build(tmp_path / "uno", hasta=hasta, key=key)
 
     monkeypatch.setattr(site_pool, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(site_pool, "_cpus", lambda: 2)
-    read_catalog = builder.casillas_por_id
+    read_catalog = lectura.casillas
 
     def commit_a_change_after_the_snapshot():
         other = connections.create_connection("default")
@@ -194,19 +196,18 @@ def test_elections_written_in_parallel_read_the_builders_snapshot_and_give_the_s
             other.close()
         return read_catalog()
 
-    monkeypatch.setattr(builder, "casillas_por_id", commit_a_change_after_the_snapshot)
-    forks = []
-    run_pool = site_pool.run
-    monkeypatch.setattr(
-        site_pool,
-        "run",
-        lambda task, jobs, **kw: (
-            forks.append((len(jobs), kw.get("workers"))) or run_pool(task, jobs, **kw)
-        ),
-    )
+    monkeypatch.setattr(lectura, "casillas", commit_a_change_after_the_snapshot)
+    threads = []
+    write_election = builder._write_election
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return write_election(*args, **kwargs)
+
+    monkeypatch.setattr(builder, "_write_election", recording)
     shared = build(tmp_path / "varios", hasta=hasta, key=key)
 
-    assert forks[0] == (2, 2)  # one worker per election
+    assert len(set(threads)) == 2 and all(t.startswith("corte") for t in threads)
     # The change is committed …
     assert set(Acta.objects.get(pk=changed.pk).valores.values()) == {"9"}
     uno = _files(tmp_path / "uno" / "cortes" / alone.corte)
@@ -308,15 +309,18 @@ def test_the_corte_reads_every_kind_of_acta_exactly_as_the_model_path_does(elecc
         .order_by(F("esperada__orden").asc(nulls_last=True), "id")
     ]
 
-    fast = list(corte_records(eleccion, hasta=hasta, columns=columns, tz=tz))
+    settings = RuleSettings()
+    election = election_of(eleccion)
+    decided = decide_corte(eleccion, hasta=hasta, settings=settings)
 
-    assert fast == one_by_one
-    assert len(fast) == 4 and [r.fuera_catalogo for r in fast] == [False, False, False, True]
-    assert {core.Marca.ILEGIBLE, core.Marca.SIN_DATO, core.Marca.NO_APLICA} <= set(fast[1].votos)
-    assert fast[0].fecha_hora_acopio == core.local_timestamp(lmt, tz=tz)
-    assert (
-        list(
-            corte_records(eleccion, hasta=hasta, columns=columns, tz=tz, casillas=casillas_por_id())
-        )
-        == fast
+    assert len(one_by_one) == 4 and [r.fuera_catalogo for r in one_by_one] == [0, 0, 0, 1]
+    assert {core.Marca.ILEGIBLE, core.Marca.SIN_DATO, core.Marca.NO_APLICA} <= set(
+        one_by_one[1].votos
     )
+    assert one_by_one[0].fecha_hora_acopio == core.local_timestamp(lmt, tz=tz)
+    rows = [(r, contabilizar(r, election=election, settings=settings)) for r in one_by_one]
+    expected = tabla_de_filas(rows[:3], election=election)
+    assert_frame_equal(decided.tabla.select(expected.columns), expected)
+    assert decided.fuera == rows[3:]
+    catalog = decide_corte(eleccion, hasta=hasta, settings=settings, casillas=lectura.casillas())
+    assert_frame_equal(catalog.tabla, decided.tabla)
