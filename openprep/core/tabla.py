@@ -66,6 +66,7 @@ OBSERVACIONES: Final = tuple(Observacion)
 _CODE = {o: i for i, o in enumerate(OBSERVACIONES)}
 _MARCAS = {m.value: m for m in (Marca.ILEGIBLE, Marca.SIN_DATO)}
 _BLANK = (Marca.ILEGIBLE.value, Marca.SIN_DATO.value)
+_INT64 = 1 << 63
 
 
 def field_value(text: str | None) -> FieldValue:
@@ -105,6 +106,9 @@ def decidir(cruda: pl.DataFrame, *, election: Election, settings: RuleSettings) 
     ).unique()
     values = {text: field_value(text) for text in stored.to_list()}
     values[""] = 0
+    too_large = [t for t, v in values.items() if type(v) is int and not -_INT64 <= v < _INT64]
+    if too_large:  # capture never stores one; a column of 64-bit integers cannot hold it
+        raise ValueError(f"a captured value is out of range: {too_large[0]!r}")
     cells = {t: str(v) if type(v) is int else v.value for t, v in values.items()}  # type: ignore[union-attr]
     numbers = {t: v if type(v) is int else None for t, v in values.items()}
     blanks = [t for t, v in values.items() if v in _BLANK]

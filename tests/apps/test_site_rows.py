@@ -2,11 +2,12 @@
 
 A national corte writes half a million acta rows, so the site builds them from the decided
 frame (:func:`site_html.filas_acta` over :mod:`openprep.core.tabla`'s columns) and tallies
-territories with polars (:func:`site_data.agrupar`). The references stay the row functions:
-:func:`site_html.fila_acta` for one acta's HTML and :func:`openprep.core.tally.tally` for
-the figures of a sección. These acta shapes (marks, observations, no image, texts that need
-escaping, sin acta, a casilla especial, an empty ballot) are where the columns could drift
-from the definition.
+territories with polars (:func:`site_data.agrupar`, which also joins each sección's rows
+into its ``<tbody>``). The references stay the row functions: :func:`site_html.fila_acta`
+for one acta's HTML, :func:`grupo_seccion` below for a sección's body, and
+:func:`openprep.core.tally.tally` for the figures of a sección. These acta shapes (marks,
+observations, no image, texts that need escaping, sin acta, a casilla especial, an empty
+ballot) are where the columns could drift from the definition.
 
 Actas fuera de catálogo never enter the columns: the site writes them with ``fila_acta``
 itself and lists them apart from every territory. A record off the ballot's width (a row
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from itertools import groupby
 
 import polars as pl
 import pytest
@@ -37,7 +39,7 @@ from openprep.core.rules import (
 )
 from openprep.core.tally import Nivel, TerritoryTally, tally
 from openprep.publish.site_data import Agrupacion, agrupar, esperadas_tabla, merged
-from openprep.publish.site_html import fila_acta, filas_acta
+from openprep.publish.site_html import ancho_tabla, fila_acta, filas_acta
 from tests.core.builders import make_acta, make_casilla, make_election
 from tests.core.test_tabla import cortes, cruda
 
@@ -142,6 +144,17 @@ def test_no_actas():
 # -- territories -----------------------------------------------------------------------
 
 
+def grupo_seccion(seccion: int, filas: Sequence[str], *, width: int, ancla: bool) -> str:
+    """The rows of one sección as a ``<tbody>`` headed by its number: the row path's
+    definition (``site_html.grupo_seccion`` before the bodies were built as columns). Only
+    the casillas ordinarias' bodies carry the sección's anchor."""
+    ident = f' id="s{seccion}"' if ancla else ""
+    return (
+        f'<tbody{ident} data-s="{seccion}"><tr class="sec"><th scope="rowgroup" '
+        f'colspan="{width}">Sección {seccion}{"".join(filas)}</tbody>'
+    )
+
+
 def casilla(
     seccion: int, tipo: str = "B", *, distrito: int, municipio: int | None, id_casilla: int = 1
 ) -> Casilla:
@@ -221,6 +234,7 @@ def assert_territories_are_the_cores(
 ) -> None:
     """Each territory's secciones, total, observations and rows as the row path gives them."""
     width = len(election.contenders)
+    ancho = ancho_tabla(election)
 
     def ident(c: Casilla) -> int:
         return int(c.id_municipio or 0) if nivel is Nivel.MUNICIPIO else c.id_distrito
@@ -247,10 +261,12 @@ def assert_territories_are_the_cores(
         by_seccion = sorted(mine, key=lambda r: r[0].casilla.seccion)  # stable: catalog order
         for especial, found in ((False, territorio.ordinarias), (True, territorio.especiales)):
             part = [(a, d) for a, d in by_seccion if a.casilla.especial is especial]
-            assert found == [
-                (a.casilla.seccion, fila_acta(a, d, labels=labels, imagenes=imagenes))
-                for a, d in part
-            ]
+            expected = []
+            for seccion, members in groupby(part, key=lambda r: r[0].casilla.seccion):
+                html = [fila_acta(a, d, labels=labels, imagenes=imagenes) for a, d in members]
+                cuerpo = grupo_seccion(seccion, html, width=ancho, ancla=not especial)
+                expected.append((seccion, cuerpo))
+            assert found == expected
         assert territorio.actas == len(mine)
     especiales = [(a, d) for a, d in rows if a.casilla.especial]
     parts = tally(especiales, election=election, nivel=Nivel.ENTIDAD).values()
