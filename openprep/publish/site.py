@@ -25,13 +25,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from django.template import Context, Engine
+from django.utils.safestring import mark_safe
 
 from openprep.core.errors import UserError
 from openprep.core.model import ActaRecord, Casilla, Election, parse_corte
@@ -49,6 +50,8 @@ RESERVED = {"recursos", "descargas", "imagenes", "cortes"}
 _CLAVE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
 _AMBITOS = ("entidad", "distrito", "municipio")
+_TABLA = "\x00tabla\x00"
+"""Where :meth:`Pagina.con_tabla` puts a page's acta table (no text of a page holds NUL)."""
 
 
 class SiteError(UserError):
@@ -161,10 +164,27 @@ class Pagina:
     def html(self, relative: str, template: str, context: dict[str, object]) -> None:
         self.text(relative, self.render(relative, template, context))
 
+    def con_tabla(
+        self, relative: str, template: str, context: dict[str, object], tabla: Sequence[bytes]
+    ) -> list[bytes]:
+        """The page as UTF-8 pieces, its ``{{ tabla }}`` the pieces of an acta table
+        (:func:`site_html.tabla_actas`). A territory's table runs to 400 KB: the template
+        engine would copy it at every level of the page; this way it is never copied."""
+        if not tabla:
+            return [self.render(relative, template, {**context, "tabla": ""}).encode()]
+        page = self.render(relative, template, {**context, "tabla": mark_safe(_TABLA)})
+        head, found, tail = page.partition(_TABLA)
+        assert found and _TABLA not in tail, template
+        return [head.encode(), *tabla, tail.encode()]
+
     def text(self, relative: str, text: str) -> None:
+        self.pieces(relative, [text.encode()])
+
+    def pieces(self, relative: str, pieces: Iterable[bytes]) -> None:
         path = self.folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        with path.open("wb") as out:
+            out.writelines(pieces)
         self.written.append(path)
 
     def json(self, relative: str, document: object) -> None:

@@ -34,8 +34,9 @@ def merged(tallies: Iterable[TerritoryTally], *, width: int) -> TerritoryTally:
     return total
 
 
-Grupo = tuple[int, str]
-"""The actas of one sección on the site: its number and their ``<tbody>`` (HTML)."""
+Grupo = tuple[int, bytes, int]
+"""The actas of one sección on the site: its number, their ``<tbody>`` (UTF-8) and its
+length in characters."""
 
 
 @dataclass
@@ -164,7 +165,12 @@ def agrupar(
         "t", "e", as_dict=True, maintain_order=True
     ).items():
         bodies = list(
-            zip(part.get_column("s").to_list(), part.get_column("html").to_list(), strict=True)
+            zip(
+                part.get_column("s").to_list(),
+                part.get_column("html").cast(pl.Binary).to_list(),
+                part.get_column("html").str.len_chars().to_list(),
+                strict=True,
+            )
         )
         if especial:
             by_id[t].especiales = bodies  # type: ignore[index]

@@ -61,23 +61,20 @@ def _fuera(pagina: Pagina, plan: Plan) -> str | None:
     ]
     tabla = h.tabla_actas(
         e.election,
-        [f"<tbody>{''.join(filas)}</tbody>"],
+        [f"<tbody>{''.join(filas)}</tbody>".encode()],
         ident="actas",
         caption=f"Actas fuera de catálogo, {e.nombre}",
     )
-    pagina.html(
-        f"{e.clave}/{archivo}",
-        "actas.html",
-        {
-            "titulo": f"{e.nombre}: actas fuera de catálogo",
-            "actual": e.clave,
-            "e": e,
-            "encabezado": "Actas fuera de catálogo",
-            "nota": "Actas registradas cuya identidad no corresponde a ninguna acta esperada. "
-            "No se suman en ningún total.",
-            "tabla": mark_safe(tabla),
-        },
-    )
+    relative = f"{e.clave}/{archivo}"
+    context = {
+        "titulo": f"{e.nombre}: actas fuera de catálogo",
+        "actual": e.clave,
+        "e": e,
+        "encabezado": "Actas fuera de catálogo",
+        "nota": "Actas registradas cuya identidad no corresponde a ninguna acta esperada. "
+        "No se suman en ningún total.",
+    }
+    pagina.pieces(relative, pagina.con_tabla(relative, "actas.html", context, tabla))
     return archivo
 
 

@@ -204,13 +204,17 @@ def grupos_seccion(filas: pl.DataFrame, *, width: int) -> pl.DataFrame:
     )
 
 
-def tabla_actas(election: Election, grupos: Sequence[str], *, ident: str, caption: str) -> str:
-    """A table of actas from :func:`grupos_seccion` bodies, in a scrollable region."""
-    return (
+def tabla_actas(
+    election: Election, grupos: Sequence[bytes], *, ident: str, caption: str
+) -> list[bytes]:
+    """A table of actas from :func:`grupos_seccion` bodies (UTF-8), in a scrollable
+    region: its pieces, to be written one after the other."""
+    head = (
         f'<div class="tabla" role="region" tabindex="0" aria-labelledby="{ident}-t">'
         f'<table class="actas" id="{ident}"><caption id="{ident}-t">{escape(caption)}</caption>'
-        f"{_header(election)}{''.join(grupos)}</table></div>"
+        f"{_header(election)}"
     )
+    return [head.encode(), *grupos, b"</table></div>"]
 
 
 def ancho_tabla(election: Election) -> int:

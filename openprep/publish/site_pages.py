@@ -40,12 +40,16 @@ def _partes(grupos: list[Grupo]) -> list[list[Grupo]]:
     partes: list[list[Grupo]] = [[]]
     size = 0
     for grupo in grupos:
-        if partes[-1] and size + len(grupo[1]) > ROWS_PER_PART:
+        if partes[-1] and size + grupo[2] > ROWS_PER_PART:
             partes.append([])
             size = 0
         partes[-1].append(grupo)
-        size += len(grupo[1])
+        size += grupo[2]
     return partes
+
+
+def _cuerpos(grupos: list[Grupo]) -> list[bytes]:
+    return [html for _, html, _ in grupos]
 
 
 def _vecino(t: Territorio | None) -> dict[str, str] | None:
@@ -98,12 +102,14 @@ def escribir_territorio(
         "total_votos": str(t.tally.total_votos),
         "barras": mark_safe(h.grafica_barras(votos, titulo=f"Votos, {titulo}")),
         "especiales": mark_safe(
-            h.tabla_actas(
-                election,
-                [g for _, g in especiales],
-                ident="especiales-tabla",
-                caption=f"Actas de casillas especiales, {t.titulo}",
-            )
+            b"".join(
+                h.tabla_actas(
+                    election,
+                    _cuerpos(especiales),
+                    ident="especiales-tabla",
+                    caption=f"Actas de casillas especiales, {t.titulo}",
+                )
+            ).decode()
         )
         if especiales
         else "",
@@ -111,9 +117,9 @@ def escribir_territorio(
         "siguiente": _vecino(vecinos[1]),
     }
 
-    def main_page(partes: list[tuple[str, list[Grupo]]]) -> tuple[str, dict[int, str]]:
-        donde = {s: f"{'' if p == main else p}#s{s}" for p, gs in partes for s, _ in gs}
-        for s, _ in especiales:
+    def main_page(partes: list[tuple[str, list[Grupo]]]) -> tuple[list[bytes], dict[int, str]]:
+        donde = {s: f"{'' if p == main else p}#s{s}" for p, gs in partes for s, _, _ in gs}
+        for s, _, _ in especiales:
             donde.setdefault(s, "#especiales")
         unica = partes[0][0] == main
         context["secciones"] = mark_safe(
@@ -122,32 +128,26 @@ def escribir_territorio(
                 con_esperadas=con_esperadas,
             )
         )
-        context["tabla"] = (
-            mark_safe(
-                h.tabla_actas(
-                    election, [g for _, g in grupos], ident="actas", caption=f"Actas de {t.titulo}"
-                )
-            )
+        tabla = (
+            h.tabla_actas(election, _cuerpos(grupos), ident="actas", caption=f"Actas de {t.titulo}")
             if unica and grupos
-            else ""
+            else []
         )
         context["partes"] = (
             []
             if unica
             else [{"pagina": p, "desde": gs[0][0], "hasta": gs[-1][0]} for p, gs in partes]
         )
-        return pagina.render(relative, "territorio.html", context), donde
+        return pagina.con_tabla(relative, "territorio.html", context, tabla), donde
 
     partes = [(main, grupos)]
-    text, donde = main_page(partes)
-    # UTF-8 takes at least a byte a character: a page past the budget in characters is
-    # past it in bytes, without encoding 400 KB to find out.
-    if len(text) > PAGE_BUDGET or len(text.encode()) > PAGE_BUDGET:
+    page, donde = main_page(partes)
+    if sum(map(len, page)) > PAGE_BUDGET:
         partes = [(f"{t.slug}-{n}.html", p) for n, p in enumerate(_partes(grupos), start=1)]
-        text, donde = main_page(partes)
+        page, donde = main_page(partes)
         for n, (archivo, gs) in enumerate(partes, start=1):
             _parte(pagina, e, t, archivo, gs, n=n, de=len(partes))
-    pagina.text(relative, text)
+    pagina.pieces(relative, page)
     columnas = [*election.columns, "NO_REGISTRADOS", "NULOS"]
     pagina.json(
         f"{e.clave}/{t.slug}.json",
@@ -195,23 +195,19 @@ def _parte(
     n: int,
     de: int,
 ) -> None:
-    pagina.html(
-        f"{e.clave}/{archivo}",
-        "actas.html",
-        {
-            "titulo": f"{e.nombre}: {t.titulo}, actas (parte {n} de {de})",
-            "actual": e.clave,
-            "e": e,
-            "territorio": {"titulo": t.titulo, "pagina": f"{t.slug}.html"},
-            "encabezado": f"{t.titulo}: actas, parte {n} de {de}",
-            "filtro": True,
-            "tabla": mark_safe(
-                h.tabla_actas(
-                    e.election,
-                    [g for _, g in gs],
-                    ident="actas",
-                    caption=f"Actas de {t.titulo}, secciones {gs[0][0]} a {gs[-1][0]}",
-                )
-            ),
-        },
+    relative = f"{e.clave}/{archivo}"
+    context: dict[str, Any] = {
+        "titulo": f"{e.nombre}: {t.titulo}, actas (parte {n} de {de})",
+        "actual": e.clave,
+        "e": e,
+        "territorio": {"titulo": t.titulo, "pagina": f"{t.slug}.html"},
+        "encabezado": f"{t.titulo}: actas, parte {n} de {de}",
+        "filtro": True,
+    }
+    tabla = h.tabla_actas(
+        e.election,
+        _cuerpos(gs),
+        ident="actas",
+        caption=f"Actas de {t.titulo}, secciones {gs[0][0]} a {gs[-1][0]}",
     )
+    pagina.pieces(relative, pagina.con_tabla(relative, "actas.html", context, tabla))

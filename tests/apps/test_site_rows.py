@@ -265,7 +265,7 @@ def assert_territories_are_the_cores(
             for seccion, members in groupby(part, key=lambda r: r[0].casilla.seccion):
                 html = [fila_acta(a, d, labels=labels, imagenes=imagenes) for a, d in members]
                 cuerpo = grupo_seccion(seccion, html, width=ancho, ancla=not especial)
-                expected.append((seccion, cuerpo))
+                expected.append((seccion, cuerpo.encode(), len(cuerpo)))
             assert found == expected
         assert territorio.actas == len(mine)
     especiales = [(a, d) for a, d in rows if a.casilla.especial]
