@@ -145,8 +145,7 @@ def escribir_territorio(
     if sum(map(len, page)) > PAGE_BUDGET:
         partes = [(f"{t.slug}-{n}.html", p) for n, p in enumerate(_partes(grupos), start=1)]
         page, donde = main_page(partes)
-        for n, (archivo, gs) in enumerate(partes, start=1):
-            _parte(pagina, e, t, archivo, gs, n=n, de=len(partes))
+        _partes_escritas(pagina, e, t, partes)
     pagina.pieces(relative, page)
     columnas = [*election.columns, "NO_REGISTRADOS", "NULOS"]
     pagina.json(
@@ -185,29 +184,36 @@ def escribir_territorio(
     )
 
 
-def _parte(
-    pagina: Pagina,
-    e: SiteElection,
-    t: Territorio,
-    archivo: str,
-    gs: list[Grupo],
-    *,
-    n: int,
-    de: int,
+_N, _DE = "\x00n\x00", "\x00de\x00"
+"""Stand-ins for a part's number and count: the part pages of a territory differ only in
+them (and in their table), so the template is rendered once per territory. No text from
+the database holds NUL."""
+
+
+def _partes_escritas(
+    pagina: Pagina, e: SiteElection, t: Territorio, partes: list[tuple[str, list[Grupo]]]
 ) -> None:
-    relative = f"{e.clave}/{archivo}"
+    """The pages of a territory's actas, part by part."""
+    relative = f"{e.clave}/{partes[0][0]}"  # every part is in the same folder
     context: dict[str, Any] = {
-        "titulo": f"{e.nombre}: {t.titulo}, actas (parte {n} de {de})",
+        "titulo": f"{e.nombre}: {t.titulo}, actas (parte {_N} de {_DE})",
         "actual": e.clave,
         "e": e,
         "territorio": {"titulo": t.titulo, "pagina": f"{t.slug}.html"},
-        "encabezado": f"{t.titulo}: actas, parte {n} de {de}",
+        "encabezado": f"{t.titulo}: actas, parte {_N} de {_DE}",
         "filtro": True,
     }
-    tabla = h.tabla_actas(
-        e.election,
-        _cuerpos(gs),
-        ident="actas",
-        caption=f"Actas de {t.titulo}, secciones {gs[0][0]} a {gs[-1][0]}",
-    )
-    pagina.pieces(relative, pagina.con_tabla(relative, "actas.html", context, tabla))
+    head, _, tail = pagina.con_tabla(relative, "actas.html", context, [b""])
+    de = str(len(partes)).encode()
+    for n, (archivo, gs) in enumerate(partes, start=1):
+        numero = str(n).encode()
+        tabla = h.tabla_actas(
+            e.election,
+            _cuerpos(gs),
+            ident="actas",
+            caption=f"Actas de {t.titulo}, secciones {gs[0][0]} a {gs[-1][0]}",
+        )
+        pieces = [
+            piece.replace(_N.encode(), numero).replace(_DE.encode(), de) for piece in (head, tail)
+        ]
+        pagina.pieces(f"{e.clave}/{archivo}", [pieces[0], *tabla, pieces[1]])
