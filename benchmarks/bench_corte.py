@@ -379,15 +379,14 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
             for e in elecciones:
                 s = time.perf_counter()
                 settings = replace(rule_settings_de(e, hasta=HASTA), participacion=participacion)
-                decided = decide_corte(e, hasta=HASTA, settings=settings, casillas=casillas)
+                esperadas = lectura.esperadas(e, casillas=casillas)
+                decided = decide_corte(e, hasta=HASTA, settings=settings, esperadas=esperadas)
                 s = clock(f"decide {e.clave}", s)
                 download = write_download(
                     e, hasta=HASTA, folder=descargas, settings=settings, decided=decided
                 )
                 size, sha = download.path.stat().st_size, file_sha256(download.path)
                 s = clock(f"zip {e.clave}", s)
-                esperadas = lectura.esperadas(e, casillas=casillas)
-                s = clock(f"esperadas {e.clave}", s)
                 election = SiteElection(
                     clave=election_key(e),
                     nombre=e.nombre,

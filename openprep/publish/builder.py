@@ -193,7 +193,8 @@ def _write_election(
         settings = replace(
             rule_settings_de(eleccion, hasta=hasta), participacion=corte.participacion
         )
-        decided = decide_corte(eleccion, hasta=hasta, settings=settings, casillas=corte.casillas)
+        esperadas = lectura.esperadas(eleccion, casillas=corte.casillas)
+        decided = decide_corte(eleccion, hasta=hasta, settings=settings, esperadas=esperadas)
         download = write_download(
             eleccion, hasta=hasta, folder=folder / DESCARGAS, settings=settings, decided=decided
         )
@@ -209,7 +210,7 @@ def _write_election(
             download=download.path.name,
             download_size=zip_digest.size,
             download_sha256=zip_digest.sha256,
-            esperadas=lectura.esperadas(eleccion, casillas=corte.casillas),
+            esperadas=esperadas,
             settings=settings,
         )
         point = (

@@ -280,25 +280,26 @@ def decide_corte(
     *,
     hasta: datetime,
     settings: RuleSettings,
-    casillas: pl.DataFrame | None = None,
+    esperadas: pl.DataFrame | None = None,
 ) -> DecidedCorte:
     """Read the election's verified actas as of ``hasta`` and decide each with the core.
 
     One transaction gives one consistent read (the corte builder opens a REPEATABLE READ
     one around every election; a corte only reads rows that, once verified, never change).
-    ``casillas``: the catalog's (:func:`lectura.casillas`), read once per corte; by default
-    this election's.
+    ``esperadas``: the election's expected actas (:func:`lectura.esperadas`), when the
+    caller has read them.
     """
     tz = zona_horaria(eleccion.zona_horaria)
     election = election_of(eleccion)
     with transaction.atomic():
-        if casillas is None:
-            casillas = lectura.casillas(
-                Casilla.objects.filter(actas_esperadas__eleccion=eleccion).distinct()
-            )
-        cruda = lectura.catalogo(eleccion, hasta=hasta, election=election, tz=tz, casillas=casillas)
+        if esperadas is None:
+            casillas = Casilla.objects.filter(actas_esperadas__eleccion=eleccion).distinct()
+            esperadas = lectura.esperadas(eleccion, casillas=lectura.casillas(casillas))
+        cruda = lectura.catalogo(
+            eleccion, hasta=hasta, election=election, tz=tz, esperadas=esperadas
+        )
         tabla = decidir(cruda, election=election, settings=settings)
-        summary = Summary(actas_esperadas=eleccion.actas_esperadas.count())
+        summary = Summary(actas_esperadas=esperadas.height)
         resumen(tabla, summary=summary)
         fuera: list[tuple[core.ActaRecord, Decision]] = []
         for record in fuera_de_catalogo(eleccion, hasta=hasta, columns=election.columns, tz=tz):

@@ -117,16 +117,31 @@ def casillas(rows: QuerySet[Casilla] | None = None) -> pl.DataFrame:
 
 
 def esperadas(eleccion: Eleccion, *, casillas: pl.DataFrame) -> pl.DataFrame:
-    """The casilla of each expected acta of the election, in catalog order."""
-    query = (
-        ActaEsperada.objects.filter(eleccion=eleccion).order_by("orden").values_list("casilla_id")
+    """The election's expected actas in catalog order: ``esperada_id``, ``tipo_acta``,
+    ``representantes``, ``no_aplica`` (JSON text) and their casilla (:func:`casillas`)."""
+    query = ActaEsperada.objects.filter(eleccion=eleccion).values_list(
+        "id",
+        "orden",
+        "casilla_id",
+        "tipo_acta",
+        "representantes_pp_ci",
+        Cast("no_aplica", TextField()),
     )
-    ids = frame(query, {"casilla_id": pl.Int64()})
-    return ids.join(casillas, on="casilla_id", how="left", maintain_order="left")
+    schema: dict[str, pl.DataType] = {
+        "esperada_id": pl.Int64(),
+        "orden": pl.Int64(),
+        "casilla_id": pl.Int64(),
+        "tipo_acta": pl.String(),
+        "representantes": pl.Int64(),
+        "no_aplica": pl.String(),
+    }
+    ordered = frame(query, schema).sort("orden", "esperada_id")
+    return ordered.join(casillas, on="casilla_id", how="left", maintain_order="left")
 
 
 def local(column: pl.Series, *, tz: tzinfo) -> pl.Series:
-    """UTC text (:class:`UtcText`) as published local time; each distinct second once."""
+    """UTC text (``YYYY-MM-DD HH:MM:SS``) as published local time; each distinct second
+    once."""
     table = LocalText(tz)
     distinct = [text for text in column.unique().to_list() if text is not None]
     mapping = {text: table[text] for text in distinct}
@@ -135,40 +150,77 @@ def local(column: pl.Series, *, tz: tzinfo) -> pl.Series:
     )
 
 
+_UTC_RE = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?\+00$"
+"""A timestamp as PostgreSQL writes it with ``DateStyle`` ISO in ``TimeZone`` UTC."""
+
+
+def _utc_text(actas: pl.DataFrame, name: str) -> pl.Series:
+    """A timestamp column as UTC text to the second. PostgreSQL's own text is cut to the
+    second (as ``to_char`` would, cheaper: ``to_char`` was a fifth of the read); SQLite's
+    already is (:class:`UtcText`)."""
+    column = actas.get_column(name)
+    if connection.vendor != "postgresql":
+        return column
+    if not column.drop_nulls().str.contains(_UTC_RE).all():
+        raise ValueError(f"{name}: PostgreSQL did not write UTC timestamps in ISO style")
+    return column.str.slice(0, 19)
+
+
 def catalogo(
-    eleccion: Eleccion, *, hasta: datetime, election: Election, tz: tzinfo, casillas: pl.DataFrame
+    eleccion: Eleccion,
+    *,
+    hasta: datetime,
+    election: Election,
+    tz: tzinfo,
+    esperadas: pl.DataFrame,
 ) -> pl.DataFrame:
     """The election's actas of the catalog verified by ``hasta``, in catalog order, as the
-    *cruda* frame of :mod:`openprep.core.tabla` (``casillas``: see :func:`casillas`)."""
+    *cruda* frame of :mod:`openprep.core.tabla` (``esperadas``: see :func:`esperadas`).
+
+    The database only reads the actas (by their election's index): joining them to their
+    expected acta and casilla, and sorting, are done here on columns.
+    """
     names = tabla.campos(election)
+    postgresql = connection.vendor == "postgresql"
     query = (
         verified_actas(eleccion, hasta=hasta)
         .filter(esperada__isnull=False)
-        .order_by("esperada__orden", "id")
         .values_list(
-            "esperada__casilla_id",
-            "esperada__tipo_acta",
-            "esperada__representantes_pp_ci",
-            Cast("esperada__no_aplica", TextField()),
+            "esperada_id",
+            "id",
             *(KeyTextTransform(name, "valores") for name in names),
             "motivo_sin_acta",
             "mecanismo_traslado",
             "imagen_id",
-            *(UtcText(f"fecha_hora_{name}") for name in _TIMESTAMPS),
+            *(
+                F(f"fecha_hora_{name}") if postgresql else UtcText(f"fecha_hora_{name}")
+                for name in _TIMESTAMPS
+            ),
             "origen",
             "digitalizacion",
             "tipo_documento",
         )
     )
     schema: dict[str, pl.DataType] = {
-        "casilla_id": pl.Int64(),
-        "tipo_acta": pl.String(),
-        "representantes": pl.Int64(),
-        "no_aplica": pl.String(),
+        "esperada_id": pl.Int64(),
+        "acta_id": pl.Int64(),
         **{f"v:{name}": pl.String() for name in names},
         "motivo": pl.String(),
         **{name: pl.String() for name in tabla.TEXTOS},
     }
+    if postgresql:
+        with connection.cursor() as cursor:
+            # The elections of a corte are read in parallel already; the timestamps'
+            # text must be UTC in ISO style (see _utc_text).
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cursor.execute("SET LOCAL TimeZone = 'UTC'")
+            cursor.execute("SET LOCAL DateStyle = 'ISO'")
     actas = frame(query, schema)
-    actas = actas.with_columns(local(actas.get_column(name), tz=tz) for name in _TIMESTAMPS)
-    return actas.join(casillas, on="casilla_id", how="left", maintain_order="left")
+    actas = actas.with_columns(
+        local(_utc_text(actas, name), tz=tz).alias(name) for name in _TIMESTAMPS
+    )
+    return (
+        esperadas.join(actas, on="esperada_id", how="inner", maintain_order="left")
+        .sort("orden", "acta_id", maintain_order=True)
+        .drop("orden", "esperada_id", "acta_id")
+    )

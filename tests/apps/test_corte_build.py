@@ -23,9 +23,9 @@ from openprep.catalog.models import ActaEsperada, Eleccion
 from openprep.catalog.package import leer_paquete
 from openprep.catalog.services import election_of, importar_paquete, zona_horaria
 from openprep.core import model as core
-from openprep.intake.models import Acta, Estado, Imagen
 from openprep.core.rules import RuleSettings, contabilizar
 from openprep.core.tabla import tabla_de_filas
+from openprep.intake.models import Acta, Estado, Imagen
 from openprep.publish import builder, lectura, site_pool
 from openprep.publish.builder import build, signing_key
 from openprep.publish.corte import decide_corte, to_acta_record
@@ -322,5 +322,6 @@ def test_the_corte_reads_every_kind_of_acta_exactly_as_the_model_path_does(elecc
     expected = tabla_de_filas(rows[:3], election=election)
     assert_frame_equal(decided.tabla.select(expected.columns), expected)
     assert decided.fuera == rows[3:]
-    catalog = decide_corte(eleccion, hasta=hasta, settings=settings, casillas=lectura.casillas())
+    esperadas = lectura.esperadas(eleccion, casillas=lectura.casillas())
+    catalog = decide_corte(eleccion, hasta=hasta, settings=settings, esperadas=esperadas)
     assert_frame_equal(catalog.tabla, decided.tabla)
