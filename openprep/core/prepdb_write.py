@@ -64,18 +64,24 @@ def format_row(acta: ActaRecord, decision: Decision, *, settings: RuleSettings) 
     ]
 
 
-def _write_lines(out: IO[str], lines: Sequence[str] | pl.Series) -> None:
-    """Each line and ``\\n``. A polars column goes out without a Python string per line: as
-    bytes into the text stream's buffer when it has one."""
-    if not isinstance(lines, pl.Series):
+def _write_lines(out: IO[str], lines: Sequence[str] | pl.DataFrame) -> None:
+    """Each line and ``\\n``; a frame's rows are its cells joined by ``|``
+    (:func:`openprep.core.tabla.celdas`), written by polars without a Python string per
+    row: as bytes into the text stream's buffer when it has one."""
+    if not isinstance(lines, pl.DataFrame):
         for start in range(0, len(lines), _BLOCK):
             out.write("\n".join(lines[start : start + _BLOCK]))
             out.write("\n")
         return
-    if not len(lines):
+    if not lines.height:
         return
-    frame = lines.to_frame()
-    options = {"include_header": False, "quote_style": "never", "line_terminator": "\n"}
+    frame = lines
+    options = {
+        "include_header": False,
+        "separator": "|",
+        "quote_style": "never",
+        "line_terminator": "\n",
+    }
     buffer = getattr(out, "buffer", None)
     if buffer is None:
         out.write(frame.write_csv(**options))  # type: ignore[arg-type]
@@ -92,12 +98,12 @@ def write_prepdb(
     summary: Mapping[str, str],
     rows: Iterable[tuple[ActaRecord, Decision]],
     settings: RuleSettings,
-    catalogo: Sequence[str] | pl.Series = (),
+    catalogo: Sequence[str] | pl.DataFrame = (),
 ) -> int:
     """Write the reference layout (pipes, ``sep=|``, ``\\n`` line ends); return the row count.
 
-    ``catalogo``: rows already in the layout (:func:`openprep.core.tabla.lineas`), written
-    before ``rows``.
+    ``catalogo``: rows already in the layout (as text, or the cells of
+    :func:`openprep.core.tabla.celdas`), written before ``rows``.
 
     A row's bytes are :func:`format_row`'s cells joined by pipes. A cell holding the
     delimiter or a newline is refused.

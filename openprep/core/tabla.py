@@ -27,6 +27,7 @@ and the decision: ``observacion`` (index in :data:`OBSERVACIONES`, null for none
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Final
 
@@ -42,7 +43,6 @@ from openprep.core.model import (
     MotivoSinActa,
     TipoCasilla,
 )
-from openprep.core.prepdb_layout import IDENTITY_COLUMNS, TAIL_COLUMNS
 from openprep.core.rules import (
     _SIN_ACTA_BY_MOTIVO,
     Decision,
@@ -67,6 +67,7 @@ _CODE = {o: i for i, o in enumerate(OBSERVACIONES)}
 _MARCAS = {m.value: m for m in (Marca.ILEGIBLE, Marca.SIN_DATO)}
 _BLANK = (Marca.ILEGIBLE.value, Marca.SIN_DATO.value)
 _INT64 = 1 << 63
+_PLAIN = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
 def field_value(text: str | None) -> FieldValue:
@@ -121,12 +122,24 @@ def decidir(cruda: pl.DataFrame, *, election: Election, settings: RuleSettings) 
         texts = [t for t, fuera in fuera_de_boleta.items() if name in fuera]
         return pl.col("no_aplica").is_in(texts) if texts else pl.lit(False)
 
+    # Texts that read the same in polars as in Python (digits, no leading zero), empty
+    # ones and marks, as stored by capture: then no lookup per cell is needed.
+    plain = all(t == "" or t in _BLANK or _PLAIN.fullmatch(t) for t in values)
     boleta = set(election.columns)
     columns: list[pl.Expr] = []
     for name in names:
         stored_text = pl.col(f"v:{name}").fill_null("")
-        cell = _replace(stored_text, cells, pl.String())
-        number = _replace(stored_text, numbers, pl.Int64())
+        if plain:
+            marked = (stored_text == _BLANK[0]) | (stored_text == _BLANK[1])
+            cell = pl.when(stored_text == "").then(pl.lit("0")).otherwise(stored_text)
+            number = (
+                pl.when(marked)
+                .then(pl.lit(None, dtype=pl.Int64))
+                .otherwise(stored_text.cast(pl.Int64, strict=False).fill_null(0))
+            )
+        else:
+            cell = _replace(stored_text, cells, pl.String())
+            number = _replace(stored_text, numbers, pl.Int64())
         if name in boleta:
             off = no_aplica(name)
             cell = pl.when(off).then(pl.lit(Marca.NO_APLICA.value)).otherwise(cell)
@@ -221,8 +234,10 @@ def textos_observacion(labels: dict[int | None, str], column: str = "observacion
     return _replace(pl.col(column), codes, pl.String()).fill_null(labels.get(None, ""))  # type: ignore[arg-type]
 
 
-def lineas(tabla: pl.DataFrame, *, election: Election, settings: RuleSettings) -> pl.Series:
-    """Each acta's row of the reference layout, as :func:`prepdb_write.format_row` joins it.
+def celdas(tabla: pl.DataFrame, *, election: Election, settings: RuleSettings) -> pl.DataFrame:
+    """Each acta's cells in the reference layout, as :func:`prepdb_write.format_row` gives
+    them, one column each: written with ``|`` between them, never quoted, they are the
+    database's rows (:func:`prepdb_write.write_prepdb`'s ``catalogo``).
 
     A text holding the delimiter or a newline raises ``ValueError`` naming the acta, as
     :func:`prepdb_write.write_prepdb` does.
@@ -232,43 +247,36 @@ def lineas(tabla: pl.DataFrame, *, election: Election, settings: RuleSettings) -
         for t in tabla.get_column("tipo_acta").unique().to_list()
     }
     labels: dict[int | None, str] = {_CODE[o]: settings.label(o) for o in OBSERVACIONES}
-    as_text = [
-        pl.col(name).cast(pl.String)
-        for name in ("id_entidad", "entidad", "id_distrito", "distrito", "seccion")
-    ]
     clave_acta = pl.concat_str(
         pl.col("clave"), _replace(pl.col("tipo_acta"), suffixes, pl.String())
     )  # type: ignore[arg-type]
-    row = pl.concat_str(
-        pl.concat_str(pl.lit('="'), pl.col("clave"), pl.lit('"')),
-        clave_acta,
-        *as_text,
-        pl.col("id_casilla").cast(pl.String),
-        pl.col("tipo"),
-        pl.col("ext_contigua").cast(pl.String),
-        pl.col("ubicacion").cast(pl.String),
-        pl.col("tipo_acta"),
+    cells = tabla.select(
+        pl.concat_str(pl.lit('="'), pl.col("clave"), pl.lit('"')).alias("CLAVE_CASILLA"),
+        clave_acta.alias("CLAVE_ACTA"),
+        *("id_entidad", "entidad", "id_distrito", "distrito", "seccion", "id_casilla"),
+        *("tipo", "ext_contigua", "ubicacion", "tipo_acta"),
         *(pl.col(f"c:{n}") for n in campos(election)),
-        pl.col("total").cast(pl.String),
-        pl.col("lista_nominal").cast(pl.String),
-        pl.col("representantes").cast(pl.String),
-        textos_observacion(labels),
-        pl.when(pl.col("contabilizada")).then(pl.lit("1")).otherwise(pl.lit("0")),
-        *(pl.col(t) for t in TEXTOS),
-        separator="|",
+        *("total", "lista_nominal", "representantes"),
+        textos_observacion(labels).alias("OBSERVACIONES"),
+        pl.col("contabilizada").cast(pl.UInt8),
+        *TEXTOS,
     )
-    found = tabla.select(row=row, clave_acta=clave_acta)
-    pipes = (
-        len(IDENTITY_COLUMNS) + len(CONTROL_FIELDS) + len(election.columns) + len(TAIL_COLUMNS) - 1
+    texts = [name for name, dtype in cells.schema.items() if dtype == pl.String]
+    flagged = cells.filter(
+        pl.any_horizontal(
+            pl.lit(False),
+            *(
+                pl.col(t).str.contains("|", literal=True)
+                | pl.col(t).str.contains("\n", literal=True)
+                | pl.col(t).is_null()
+                for t in texts
+            ),
+        )
     )
-    bad = found.filter(
-        (pl.col("row").str.count_matches("|", literal=True) != pipes)
-        | pl.col("row").str.contains("\n", literal=True)
-        | pl.col("row").is_null()
-    )
-    if bad.height:
-        raise ValueError(f"{bad.item(0, 'clave_acta')}: a value holds the delimiter or a newline")
-    return found.get_column("row")
+    if flagged.height:
+        clave = flagged.item(0, "CLAVE_ACTA")
+        raise ValueError(f"{clave}: a value holds the delimiter or a newline")
+    return cells
 
 
 def tabla_de_filas(
@@ -338,10 +346,10 @@ __all__ = [
     "OBSERVACIONES",
     "TEXTOS",
     "campos",
+    "celdas",
     "codigo",
     "decidir",
     "field_value",
-    "lineas",
     "observacion_de",
     "resumen",
     "tabla_de_filas",

@@ -24,7 +24,7 @@ from openprep.catalog.services import election_of, to_core_casilla, zona_horaria
 from openprep.core import model as core
 from openprep.core.prepdb import write_prepdb
 from openprep.core.rules import Decision, Participacion, RuleSettings, contabilizar
-from openprep.core.tabla import decidir, field_value, lineas, resumen
+from openprep.core.tabla import celdas, decidir, field_value, resumen
 from openprep.core.tally import Summary
 from openprep.intake.models import Acta
 from openprep.publish import lectura
@@ -322,7 +322,7 @@ def write_decided(decided: DecidedCorte, *, out: IO[str], settings: RuleSettings
         election=decided.election,
         corte=decided.corte,
         summary=decided.summary,
-        catalogo=lineas(decided.tabla, election=decided.election, settings=settings),
+        catalogo=celdas(decided.tabla, election=decided.election, settings=settings),
         rows=decided.fuera,
         settings=settings,
     )

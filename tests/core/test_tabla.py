@@ -170,6 +170,14 @@ def _write(
     )
 
 
+def lineas_de(cells: pl.DataFrame) -> list[str]:
+    """The rows :func:`tabla.celdas`' cells make, as the writer joins them."""
+    text = cells.write_csv(
+        include_header=False, separator="|", quote_style="never", line_terminator="\n"
+    )
+    return text.split("\n")[:-1]  # each row ends in \n (a \r inside a cell stays)
+
+
 def error_of(call: Callable[[], object]) -> str:
     with pytest.raises(ValueError) as caught:
         call()
@@ -323,14 +331,15 @@ def test_resumen_sums_as_summary_add(corte):
 
 @CORTES
 @given(corte=cortes())
-def test_lineas_are_format_rows_and_write_the_same_bytes(corte):
+def test_celdas_are_format_rows_and_write_the_same_bytes(corte):
     election, settings, rows, frame = corte
     decided = tabla.decidir(frame, election=election, settings=settings)
-    lineas = tabla.lineas(decided, election=election, settings=settings)
-    assert lineas.to_list() == ["|".join(format_row(a, d, settings=settings)) for a, d in rows]
+    lineas = tabla.celdas(decided, election=election, settings=settings)
+    texto = lineas_de(lineas)
+    assert texto == ["|".join(format_row(a, d, settings=settings)) for a, d in rows]
     by_rows = escrito(rows, election=election, settings=settings)
     assert escrito(catalogo=lineas, election=election, settings=settings) == by_rows
-    assert escrito(catalogo=lineas.to_list(), election=election, settings=settings) == by_rows
+    assert escrito(catalogo=texto, election=election, settings=settings) == by_rows
     en_archivo = escrito_en_archivo(rows, election=election, settings=settings)
     assert en_archivo[1] == by_rows[1].encode()
     assert escrito_en_archivo(catalogo=lineas, election=election, settings=settings) == en_archivo
@@ -357,8 +366,8 @@ def test_no_actas():
     summary = Summary(actas_esperadas=4)
     tabla.resumen(empty, summary=summary)
     assert summary == Summary(actas_esperadas=4)
-    lineas = tabla.lineas(empty, election=ELECTION, settings=SETTINGS)
-    assert lineas.to_list() == []
+    lineas = tabla.celdas(empty, election=ELECTION, settings=SETTINGS)
+    assert lineas_de(lineas) == []
     assert escrito(catalogo=lineas, election=ELECTION, settings=SETTINGS) == escrito(
         election=ELECTION, settings=SETTINGS
     )
@@ -380,7 +389,7 @@ def test_stored_texts_are_read_as_the_row_path_reads_them():
     assert (row["c:MORENA"], row["n:MORENA"]) == ("0", 0)
     assert (row["c:C_PAN_PRI"], row["n:C_PAN_PRI"]) == ("0", 0)
     decision = contabilizar(acta, election=ELECTION, settings=SETTINGS)
-    assert tabla.lineas(decided, election=ELECTION, settings=SETTINGS).to_list() == [
+    assert lineas_de(tabla.celdas(decided, election=ELECTION, settings=SETTINGS)) == [
         "|".join(format_row(acta, decision, settings=SETTINGS))
     ]
 
@@ -434,7 +443,7 @@ def test_a_text_with_the_delimiter_or_a_newline_is_refused_naming_its_acta(chang
     decided = tabla.decidir(cruda(actas, election=ELECTION), election=ELECTION, settings=SETTINGS)
     from_rows = tabla.tabla_de_filas(rows, election=ELECTION)
     for frame in (decided, from_rows):
-        assert error_of(lambda f=frame: tabla.lineas(f, election=ELECTION, settings=SETTINGS)) == (
+        assert error_of(lambda f=frame: tabla.celdas(f, election=ELECTION, settings=SETTINGS)) == (
             expected
         )
 
@@ -453,7 +462,7 @@ def test_more_rows_than_a_written_block():
     ]
     rows = decididas(actas, election=ELECTION, settings=SETTINGS)
     decided = tabla.decidir(cruda(actas, election=ELECTION), election=ELECTION, settings=SETTINGS)
-    lineas = tabla.lineas(decided, election=ELECTION, settings=SETTINGS)
+    lineas = tabla.celdas(decided, election=ELECTION, settings=SETTINGS)
     assert escrito(catalogo=lineas, election=ELECTION, settings=SETTINGS) == escrito(
         rows, election=ELECTION, settings=SETTINGS
     )
