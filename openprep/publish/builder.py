@@ -48,6 +48,7 @@ from openprep.publish.folder import (
     Latest,
     build_corte,
     digest_durably,
+    flush,
     publish_image,
     read_latest,
 )
@@ -221,7 +222,14 @@ def _write_election(
         )
         site = replace(corte.site, elections=[election], history=[*corte.site.history, point])
         pages = write_election_site(folder, site, parallel=snapshot is None)
-    digests = {path.relative_to(folder).as_posix(): digest_durably(path) for path in pages.paths}
+    digests = {}
+    for path in pages.paths:
+        digest = pages.digests.get(path)
+        if digest is None:
+            digest = digest_durably(path)
+        else:
+            flush(path)
+        digests[path.relative_to(folder).as_posix()] = digest
     digests[download.path.relative_to(folder).as_posix()] = zip_digest
     # What the root pages need: no actas.
     return _Escrita(

@@ -102,7 +102,7 @@ def file_sha256(path: Path) -> str:
 
 @dataclass(frozen=True)
 class FileDigest:
-    """A written file's size and SHA-256, read back from the file after an fsync."""
+    """A written file's size and SHA-256, as the manifest lists them."""
 
     size: int
     sha256: str
@@ -117,6 +117,11 @@ def digest_durably(path: Path) -> FileDigest:
     """
     _fsync(path)
     return FileDigest(size=path.stat().st_size, sha256=file_sha256(path))
+
+
+def flush(path: Path) -> None:
+    """Flush a written file to disk (its digest was taken as it was written)."""
+    _fsync(path)
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -22,11 +22,12 @@ the database's strings: percentages come from the core's ``truncated_percentage`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from openprep.core.rules import Decision, Participacion, RuleSettings
 from openprep.core.tabla import tabla_de_filas
 from openprep.core.tally import SUMMARY_FIELDS
 from openprep.publish import site_pool
+from openprep.publish.folder import FileDigest
 from openprep.publish.site_data import agrupar, esperadas_tabla
 from openprep.publish.site_eleccion import Plan, escribir_eleccion
 from openprep.publish.site_pages import IMAGENES, Hecho, escribir_territorio
@@ -122,11 +124,12 @@ class SiteCorte:
 
 @dataclass(frozen=True)
 class EleccionEscrita:
-    """What the corte's root pages need of an election whose pages are written (small:
-    it crosses processes)."""
+    """What the corte's root pages need of an election whose pages are written."""
 
     clave: str
     paths: list[Path]
+    digests: dict[Path, FileDigest]
+    """Size and SHA-256 of each of ``paths``, hashed as it was written."""
     estadistica: dict[str, Any]
 
 
@@ -138,6 +141,8 @@ class Pagina:
     corte: SiteCorte
     engine: Engine
     written: list[Path]
+    digests: dict[Path, FileDigest] = field(default_factory=dict)
+    """Size and SHA-256 of each file written, hashed as it was written."""
 
     def base(self, *, raiz: str, actual: str) -> dict[str, object]:
         corte = self.corte
@@ -183,9 +188,14 @@ class Pagina:
     def pieces(self, relative: str, pieces: Iterable[bytes]) -> None:
         path = self.folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
         with path.open("wb") as out:
-            out.writelines(pieces)
+            for piece in pieces:
+                out.write(piece)
+                digest.update(piece)
+                size += len(piece)
         self.written.append(path)
+        self.digests[path] = FileDigest(size=size, sha256=digest.hexdigest())
 
     def json(self, relative: str, document: object) -> None:
         self.text(relative, json.dumps(document, ensure_ascii=False, separators=(",", ":")))
@@ -335,10 +345,21 @@ def _write_elections(
         for hecho in territorios:
             paths.extend(hecho.paths)
         election_page = Pagina(
-            folder=pagina.folder, corte=corte, engine=pagina.engine, written=paths
+            folder=pagina.folder,
+            corte=corte,
+            engine=pagina.engine,
+            written=paths,
+            digests={k: v for hecho in territorios for k, v in hecho.digests.items()},
         )
         estadistica = escribir_eleccion(election_page, plan, territorios)
-        escritas.append(EleccionEscrita(clave=plan.e.clave, paths=paths, estadistica=estadistica))
+        escritas.append(
+            EleccionEscrita(
+                clave=plan.e.clave,
+                paths=paths,
+                digests=election_page.digests,
+                estadistica=estadistica,
+            )
+        )
     return escritas
 
 

@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from openprep.core.rules import Observacion, RuleSettings
 from openprep.core.tally import SUMMARY_FIELDS, TerritoryTally
 from openprep.publish import site_html as h
+from openprep.publish.folder import FileDigest
 from openprep.publish.site_data import (
     Grupo,
     Territorio,
@@ -61,6 +62,7 @@ class Hecho:
     """What the election page needs of a written territory (small: it may cross processes)."""
 
     paths: list[Path]
+    digests: dict[Path, FileDigest]
     tally: TerritoryTally
     paginas: list[dict[str, Any]]
     """Which page holds which secciones, as ``[first, last]`` runs (for ``secciones.json``)."""
@@ -178,6 +180,7 @@ def escribir_territorio(
         pages.setdefault(file, []).append(s)
     return Hecho(
         paths=pagina.written,
+        digests=pagina.digests,
         tally=t.tally,
         paginas=[{"pagina": p, "rangos": rangos(ss)} for p, ss in pages.items()],
         observaciones=t.observaciones,
