@@ -305,25 +305,22 @@ def _write_elections(
     """Every page of ``elections``: territories (shared among workers), then each
     election's page and JSON."""
     corte = pagina.corte
-    planes = [
-        Plan(
-            e=e,
-            settings=e.settings
-            or RuleSettings(
-                participacion=Participacion.FINAL if corte.final else Participacion.OPERACION
-            ),
-            grupos=agrupar(
-                election=e.election,
-                ambito=e.ambito,
-                tabla=e.catalogo(),
-                fuera=e.fuera(),
-                esperadas=esperadas_tabla(e.esperadas),
-                labels=(e.settings or RuleSettings()).labels,
-                imagenes=IMAGENES,
-            ),
+    planes = []
+    for e in elections:
+        settings = e.settings or RuleSettings(
+            participacion=Participacion.FINAL if corte.final else Participacion.OPERACION
         )
-        for e in elections
-    ]
+        grupos = agrupar(
+            election=e.election,
+            ambito=e.ambito,
+            tabla=e.catalogo(),
+            fuera=e.fuera(),
+            esperadas=esperadas_tabla(e.esperadas),
+            labels=settings.labels,
+            imagenes=IMAGENES,
+            participacion=settings.participacion,
+        )
+        planes.append(Plan(e=e, settings=settings, grupos=grupos))
     # Largest territories first: the workers finish together.
     jobs = sorted(
         ((i, j) for i, plan in enumerate(planes) for j in range(len(plan.grupos.territorios))),

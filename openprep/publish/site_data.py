@@ -11,13 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import polars as pl
 
 from openprep.core.model import ActaRecord, Casilla, Election
 from openprep.core.rules import Decision, Observacion, Participacion
 from openprep.core.tabla import CASILLA_SCHEMA, codigo, observacion_de
-from openprep.core.tally import Nivel, Summary, TerritoryTally, truncated_percentage
+from openprep.core.tally import (
+    SUMMARY_FIELDS,
+    Nivel,
+    Summary,
+    TerritoryTally,
+    truncated_percentage,
+)
 from openprep.publish.site_html import ancho_tabla, filas_acta, grupos_seccion
 
 Row = tuple[ActaRecord, Decision]
@@ -39,6 +46,14 @@ Grupo = tuple[int, bytes, int]
 length in characters."""
 
 
+class Seccion(NamedTuple):
+    """A sección's figures as published: its summary fields (:func:`figuras`), and its
+    votes per contender, then NO_REGISTRADOS and NULOS."""
+
+    resumen: dict[str, str]
+    votos: list[str]
+
+
 @dataclass
 class Territorio:
     """A distrito or municipio of one election: its actas' rows, secciones and figures."""
@@ -51,7 +66,8 @@ class Territorio:
     """The actas of casillas ordinarias by sección (catalog order within one)."""
     especiales: list[Grupo] = field(default_factory=list)
     """The actas of casillas especiales, likewise."""
-    secciones: dict[int, TerritoryTally] = field(default_factory=dict)
+    secciones: dict[int, Seccion] = field(default_factory=dict)
+    """Each sección's figures, by number, in order."""
     tally: TerritoryTally | None = None
     observaciones: dict[Observacion | None, int] = field(default_factory=dict)
     """How many actas carry each observation (``None``: none)."""
@@ -127,6 +143,46 @@ def _tally(row: dict[str, int], *, election: Election, esperadas: int = 0) -> Te
     )
 
 
+def _porcentaje(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """:func:`truncated_percentage` as a column."""
+    scaled = numerator * 1_000_000 // denominator
+    return (
+        pl.when(denominator <= 0)
+        .then(pl.lit("0.0000"))
+        .otherwise(
+            pl.concat_str(
+                (scaled // 10_000).cast(pl.String),
+                pl.lit("."),
+                (scaled % 10_000).cast(pl.String).str.zfill(4),
+            )
+        )
+    )
+
+
+def _figuras(participacion: Participacion) -> list[pl.Expr]:
+    """:meth:`Summary.fields` of each row of sums (:func:`_sumas` and ``esperadas``) of
+    actas of the catalog, as columns in :data:`SUMMARY_FIELDS` order."""
+    esperadas, capturadas = pl.col("esperadas"), pl.col("registradas")
+    contabilizadas = pl.col("contabilizadas")
+    votos = pl.col("c_cs" if participacion is Participacion.FINAL else "s_cs")
+    fields = [
+        esperadas.cast(pl.String),
+        capturadas.cast(pl.String),
+        pl.lit("0"),  # ACTAS_FUERA_CATALOGO: none is in a territory
+        capturadas.cast(pl.String),
+        _porcentaje(capturadas, esperadas),
+        contabilizadas.cast(pl.String),
+        _porcentaje(contabilizadas, esperadas),
+        _porcentaje(pl.col("inconsistencias"), esperadas),
+        (capturadas - contabilizadas).cast(pl.String),
+        pl.col("lista_nominal").cast(pl.String),
+        pl.col("c_cs").cast(pl.String),
+        pl.col("s_cs").cast(pl.String),
+        _porcentaje(votos, pl.col("lista_nominal")),
+    ]
+    return [field.alias(name) for name, field in zip(SUMMARY_FIELDS, fields, strict=True)]
+
+
 def agrupar(
     *,
     election: Election,
@@ -136,6 +192,7 @@ def agrupar(
     esperadas: pl.DataFrame,
     labels: Mapping[Observacion, str],
     imagenes: str,
+    participacion: Participacion,
 ) -> Agrupacion:
     """Group the decided actas of the catalog (:mod:`openprep.core.tabla`) by territory:
     their rows, and each territory's and sección's tallies as the core's ``tally`` gives.
@@ -177,21 +234,31 @@ def agrupar(
         else:
             by_id[t].ordinarias = bodies  # type: ignore[index]
 
-    sumas = tabla.group_by(t=ident, s=pl.col("seccion")).agg(_sumas(election))
-    contadas = esperadas.group_by(t=ident, s=pl.col("seccion")).agg(esperadas=pl.len())
-    for row in (
-        sumas.join(contadas, on=["t", "s"], how="full", coalesce=True)
-        .sort("t", "s")
-        .iter_rows(named=True)
-    ):
-        by_id[row["t"]].secciones[row["s"]] = _tally(
-            row, election=election, esperadas=row["esperadas"] or 0
+    secciones = (
+        tabla.group_by(t=ident, s=pl.col("seccion"))
+        .agg(_sumas(election))
+        .join(
+            esperadas.group_by(t=ident, s=pl.col("seccion")).agg(esperadas=pl.len()),
+            on=["t", "s"],
+            how="full",
+            coalesce=True,
         )
+        .fill_null(0)
+        .sort("t", "s")
+    )
+    votos = [f"n:{name}" for name in (*election.columns, "NO_REGISTRADOS", "NULOS")]
+    width = len(SUMMARY_FIELDS)
+    for t, s, *cells in secciones.select(
+        "t", "s", *_figuras(participacion), *(pl.col(v).cast(pl.String) for v in votos)
+    ).iter_rows():
+        by_id[t].secciones[s] = Seccion(
+            resumen=dict(zip(SUMMARY_FIELDS, cells[:width], strict=True)), votos=cells[width:]
+        )
+    sumas = secciones.group_by("t").agg(pl.exclude("s").sum())
+    for row in sumas.iter_rows(named=True):
+        by_id[row["t"]].tally = _tally(row, election=election, esperadas=row["esperadas"])
     for t, code, n in tabla.group_by(t=ident, o=pl.col("observacion")).len().iter_rows():
         by_id[t].observaciones[observacion_de(code)] = n
-    width = len(election.contenders)
-    for territorio in by_id.values():
-        territorio.tally = merged(territorio.secciones.values(), width=width)
     especiales = tabla.filter(pl.col("especial")).select(_sumas(election)).row(0, named=True)
     return Agrupacion(
         nivel=nivel,

@@ -88,7 +88,7 @@ def escribir_territorio(
     titulo = f"{e.nombre}: {t.titulo}"
     votos = votos_con_porcentaje(t.tally, election=election)
     fields = figuras(t.tally, participacion=participacion)
-    sec_fields = {s: figuras(tt, participacion=participacion) for s, tt in t.secciones.items()}
+    sec_fields = {s: seccion.resumen for s, seccion in t.secciones.items()}
     context: dict[str, Any] = {
         "titulo": titulo,
         "actual": e.clave,
@@ -161,15 +161,8 @@ def escribir_territorio(
             "votos": [v for _, _, v, _ in votos],
             "campos_seccion": ["SECCION", "PAGINA", *SUMMARY_FIELDS, *columnas],
             "secciones": [
-                [
-                    str(s),
-                    donde.get(s, ""),
-                    *sec_fields[s].values(),
-                    *map(str, tt.votos),
-                    str(tt.no_registrados),
-                    str(tt.nulos),
-                ]
-                for s, tt in t.secciones.items()
+                [str(s), donde.get(s, ""), *seccion.resumen.values(), *seccion.votos]
+                for s, seccion in t.secciones.items()
             ],
         },
     )

@@ -34,11 +34,19 @@ from openprep.core.rules import (
     REFERENCE_LABELS,
     Decision,
     Observacion,
+    Participacion,
     RuleSettings,
     contabilizar,
 )
 from openprep.core.tally import Nivel, TerritoryTally, tally
-from openprep.publish.site_data import Agrupacion, agrupar, esperadas_tabla, merged
+from openprep.publish.site_data import (
+    Agrupacion,
+    Seccion,
+    agrupar,
+    esperadas_tabla,
+    figuras,
+    merged,
+)
 from openprep.publish.site_html import ancho_tabla, fila_acta, filas_acta
 from tests.core.builders import make_acta, make_casilla, make_election
 from tests.core.test_tabla import cortes, cruda
@@ -231,6 +239,7 @@ def assert_territories_are_the_cores(
     labels: Labels,
     imagenes: str,
     election: Election = ELECTION,
+    participacion: Participacion = Participacion.OPERACION,
 ) -> None:
     """Each territory's secciones, total, observations and rows as the row path gives them."""
     width = len(election.contenders)
@@ -252,7 +261,13 @@ def assert_territories_are_the_cores(
         )
         by_key = tally(mine, election=election, nivel=Nivel.SECCION, esperadas=expected_casillas)
         secciones = {int(str(key[1])): t for key, t in by_key.items()}
-        assert territorio.secciones == secciones
+        assert territorio.secciones == {
+            s: Seccion(
+                resumen=figuras(t, participacion=participacion),
+                votos=[str(v) for v in (*t.votos, t.no_registrados, t.nulos)],
+            )
+            for s, t in secciones.items()
+        }
         assert list(territorio.secciones) == sorted(secciones)
         whole = tally(mine, election=election, nivel=nivel, esperadas=expected_casillas)
         assert list(whole.values()) == [territorio.tally]
@@ -277,8 +292,9 @@ def assert_territories_are_the_cores(
 @LABELS
 @pytest.mark.parametrize("ambito", ["distrito", "municipio"])
 @pytest.mark.parametrize("source", ["filas", "decidir"])
-def test_agrupar_tallies_each_seccion_as_the_core(labels, ambito, source):
-    settings = RuleSettings(labels=labels)
+@pytest.mark.parametrize("participacion", list(Participacion))
+def test_agrupar_tallies_each_seccion_as_the_core(labels, ambito, source, participacion):
+    settings = RuleSettings(labels=labels, participacion=participacion)
     esperadas, actas = catalogo()
     rows = decididas(actas, settings=settings)
     if source == "filas":
@@ -294,10 +310,17 @@ def test_agrupar_tallies_each_seccion_as_the_core(labels, ambito, source):
         esperadas=esperadas_tabla(esperadas),
         labels=labels,
         imagenes="i/",
+        participacion=settings.participacion,
     )
     nivel = Nivel.MUNICIPIO if ambito == "municipio" else Nivel.DISTRITO
     assert_territories_are_the_cores(
-        grupos, rows, esperadas, nivel=nivel, labels=labels, imagenes="i/"
+        grupos,
+        rows,
+        esperadas,
+        nivel=nivel,
+        labels=labels,
+        imagenes="i/",
+        participacion=settings.participacion,
     )
     assert grupos.fuera_catalogo == fuera
     assert grupos.actas == len(actas) + 1
@@ -332,6 +355,7 @@ def test_agrupar_random_actas(corte, sin_actas, ambito):
         esperadas=esperadas_tabla(esperadas),
         labels=settings.labels,
         imagenes="i/",
+        participacion=settings.participacion,
     )
     municipio = ambito == "municipio" and all(a.casilla.id_municipio is not None for a, _ in rows)
     assert_territories_are_the_cores(
@@ -342,6 +366,7 @@ def test_agrupar_random_actas(corte, sin_actas, ambito):
         labels=settings.labels,
         imagenes="i/",
         election=election,
+        participacion=settings.participacion,
     )
 
 
@@ -357,6 +382,7 @@ def test_agrupar_falls_back_to_distritos_without_municipios():
         esperadas=esperadas_tabla(esperadas),
         labels=REFERENCE_LABELS,
         imagenes="i/",
+        participacion=Participacion.OPERACION,
     )
     assert_territories_are_the_cores(
         grupos, rows, esperadas, nivel=Nivel.DISTRITO, labels=REFERENCE_LABELS, imagenes="i/"
@@ -374,6 +400,7 @@ def test_agrupar_without_actas():
         esperadas=esperadas_tabla(esperadas),
         labels=REFERENCE_LABELS,
         imagenes="i/",
+        participacion=Participacion.OPERACION,
     )
     assert_territories_are_the_cores(
         grupos, [], esperadas, nivel=Nivel.DISTRITO, labels=REFERENCE_LABELS, imagenes="i/"
