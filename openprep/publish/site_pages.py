@@ -142,9 +142,12 @@ def escribir_territorio(
         )
         return pagina.con_tabla(relative, "territorio.html", context, tabla), donde
 
-    partes = [(main, grupos)]
-    page, donde = main_page(partes)
-    if sum(map(len, page)) > PAGE_BUDGET:
+    # A page whose actas alone pass the budget needs no rendering to find out.
+    cabe = sum(len(html) for _, html, _ in grupos) <= PAGE_BUDGET
+    if cabe:
+        page, donde = main_page([(main, grupos)])
+        cabe = sum(map(len, page)) <= PAGE_BUDGET
+    if not cabe:
         partes = [(f"{t.slug}-{n}.html", p) for n, p in enumerate(_partes(grupos), start=1)]
         page, donde = main_page(partes)
         _partes_escritas(pagina, e, t, partes)
