@@ -18,10 +18,11 @@ The input, a *cruda* frame, has one row per acta of the catalog, in corte order:
 * the published texts :data:`TEXTOS` (timestamps already local).
 
 :func:`decidir` reads each distinct stored text once, as the row path reads it
-(:func:`field_value`), and adds per field ``c:<campo>`` (the cell as published) and
-``n:<campo>`` (its number; null for a mark), then ``clave`` (CLAVE_CASILLA), ``especial``
-and the decision: ``observacion`` (index in :data:`OBSERVACIONES`, null for none),
-``contabilizada`` and ``total`` (TOTAL_VOTOS_CALCULADO).
+(:func:`field_value`), and gives per field ``c:<campo>`` (the cell as published) and
+``n:<campo>`` (its number; null for a mark) in place of ``v:<campo>`` and ``no_aplica``,
+then ``clave`` (CLAVE_CASILLA), ``especial`` and the decision: ``observacion`` (index in
+:data:`OBSERVACIONES`, null for none), ``contabilizada`` and ``total``
+(TOTAL_VOTOS_CALCULADO).
 """
 
 from __future__ import annotations
@@ -204,7 +205,8 @@ def decidir(cruda: pl.DataFrame, *, election: Election, settings: RuleSettings) 
         .otherwise(pl.lit(None, dtype=pl.Int8)),
         contabilizada=sin_acta.is_null() & ~todos & ~excede,
     )
-    return frame.drop("blank", "some_number", "base", "sin_acta", *(f"b:{n}" for n in names))
+    inputs = ("no_aplica", *(f"v:{n}" for n in names), *(f"b:{n}" for n in names))
+    return frame.drop("blank", "some_number", "base", "sin_acta", *inputs)
 
 
 _INCONSISTENCIAS = [i for i, o in enumerate(OBSERVACIONES) if o.es_inconsistencia]
