@@ -408,7 +408,7 @@ def phases(casillas: int, out: Path, *, perfil: bool) -> None:
                     int(election.summary["ACTAS_CONTABILIZADAS"]),
                 )
                 one = replace(site, elections=[election], history=[point])
-                escritas.append(write_election_site(folder, one, parallel=False))
+                escritas.append(write_election_site(folder, one))
                 clock(f"site {e.clave}", s)
                 elections.append(replace(election, rows=(), esperadas=(), tabla=None))
         s = time.perf_counter()

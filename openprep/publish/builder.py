@@ -35,7 +35,7 @@ from openprep.core.model import format_corte
 from openprep.core.rules import Participacion
 from openprep.difusion.publico import difusores_publicos
 from openprep.intake.models import Acta, Estado, Imagen
-from openprep.publish import lectura, signing, site_pool
+from openprep.publish import lectura, signing
 from openprep.publish.corte import (
     decide_corte,
     rule_settings_de,
@@ -61,6 +61,8 @@ from openprep.publish.site import (
     write_site_root,
 )
 
+PARALLEL_FROM = 20_000
+"""Expected actas from which a corte's elections are written in threads of their own."""
 DESCARGAS = "descargas"
 DIFUSORES = "difusores"
 """Logos of the difusores oficiales listed on the site."""
@@ -221,7 +223,7 @@ def _write_election(
             int(election.summary["ACTAS_CONTABILIZADAS"]),
         )
         site = replace(corte.site, elections=[election], history=[*corte.site.history, point])
-        pages = write_election_site(folder, site, parallel=snapshot is None)
+        pages = write_election_site(folder, site)
     digests = {}
     for path in pages.paths:
         digest = pages.digests.get(path)
@@ -298,7 +300,7 @@ def build(
             nav=[(election_key(e), e.nombre) for e in elecciones],
         )
         actas = ActaEsperada.objects.count()
-        shared = len(elecciones) >= 2 and actas >= site_pool.PARALLEL_FROM
+        shared = len(elecciones) >= 2 and actas >= PARALLEL_FROM
         with consistent_read(shared=shared) as snapshot, without_cycle_collection():
             corte = _Corte(
                 hasta=hasta, participacion=participacion, casillas=lectura.casillas(), site=site

@@ -40,7 +40,6 @@ from openprep.core.model import ActaRecord, Casilla, Election, parse_corte
 from openprep.core.rules import Decision, Participacion, RuleSettings
 from openprep.core.tabla import tabla_de_filas
 from openprep.core.tally import SUMMARY_FIELDS
-from openprep.publish import site_pool
 from openprep.publish.folder import FileDigest
 from openprep.publish.site_data import agrupar, esperadas_tabla
 from openprep.publish.site_eleccion import Plan, escribir_eleccion
@@ -271,19 +270,16 @@ def write_site(folder: Path, corte: SiteCorte) -> list[Path]:
     return pagina.written
 
 
-def write_election_site(
-    folder: Path, corte: SiteCorte, *, parallel: bool = True
-) -> EleccionEscrita:
+def write_election_site(folder: Path, corte: SiteCorte) -> EleccionEscrita:
     """Write the pages of the one election ``corte`` holds (its ``nav`` names the others):
-    what a corte builder's worker does for its election. ``parallel``: share the
-    territories among forked workers when the election is large enough.
+    what the corte builder does for each election, in a thread of its own.
 
     Nothing is written when the data is refused (:class:`SiteError`).
     """
     (e,) = corte.elections
     _check(corte)
     pagina = _pagina(folder, corte)
-    (escrita,) = _write_elections(pagina, [e], parallel=parallel)
+    (escrita,) = _write_elections(pagina, [e])
     return escrita
 
 
@@ -299,11 +295,8 @@ def write_site_root(
     return pagina.written
 
 
-def _write_elections(
-    pagina: Pagina, elections: Sequence[SiteElection], *, parallel: bool = True
-) -> list[EleccionEscrita]:
-    """Every page of ``elections``: territories (shared among workers), then each
-    election's page and JSON."""
+def _write_elections(pagina: Pagina, elections: Sequence[SiteElection]) -> list[EleccionEscrita]:
+    """Every page of ``elections``: territories, then each election's page and JSON."""
     corte = pagina.corte
     planes = []
     for e in elections:
@@ -321,23 +314,9 @@ def _write_elections(
             participacion=settings.participacion,
         )
         planes.append(Plan(e=e, settings=settings, grupos=grupos))
-    # Largest territories first: the workers finish together.
-    jobs = sorted(
-        ((i, j) for i, plan in enumerate(planes) for j in range(len(plan.grupos.territorios))),
-        key=lambda job: -planes[job[0]].grupos.territorios[job[1]].actas,
-    )
-    if parallel:
-        hechos = site_pool.run(
-            lambda job: _territorio(pagina, planes, job),
-            jobs,
-            actas=sum(p.grupos.actas for p in planes),
-        )
-    else:  # in a thread of the corte builder's: forking there is not safe
-        hechos = [_territorio(pagina, planes, job) for job in jobs]
-    by_job = dict(zip(jobs, hechos, strict=True))
     escritas = []
-    for i, plan in enumerate(planes):
-        territorios = [by_job[(i, j)] for j in range(len(plan.grupos.territorios))]
+    for plan in planes:
+        territorios = [_territorio(pagina, plan, j) for j in range(len(plan.grupos.territorios))]
         paths: list[Path] = []
         for hecho in territorios:
             paths.extend(hecho.paths)
@@ -360,10 +339,8 @@ def _write_elections(
     return escritas
 
 
-def _territorio(pagina: Pagina, planes: Sequence[Plan], job: tuple[int, int]) -> Hecho:
-    plan = planes[job[0]]
+def _territorio(pagina: Pagina, plan: Plan, j: int) -> Hecho:
     territorios = plan.grupos.territorios
-    j = job[1]
     return escribir_territorio(
         Pagina(folder=pagina.folder, corte=pagina.corte, engine=pagina.engine, written=[]),
         plan.e,

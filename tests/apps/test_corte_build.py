@@ -26,7 +26,7 @@ from openprep.core import model as core
 from openprep.core.rules import RuleSettings, contabilizar
 from openprep.core.tabla import tabla_de_filas
 from openprep.intake.models import Acta, Estado, Imagen
-from openprep.publish import builder, lectura, site_pool
+from openprep.publish import builder, lectura
 from openprep.publish.builder import build, signing_key
 from openprep.publish.corte import decide_corte, to_acta_record
 from openprep.publish.folder import PublicationError
@@ -181,7 +181,7 @@ def test_elections_written_in_parallel_read_the_builders_snapshot_and_give_the_s
     key = signing_key()
     alone = build(tmp_path / "uno", hasta=hasta, key=key)
 
-    monkeypatch.setattr(site_pool, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 0)
     read_catalog = lectura.casillas
 
     def commit_a_change_after_the_snapshot():

@@ -22,7 +22,6 @@ from openprep.core.model import Marca
 from openprep.core.prepdb import PrepDbReader
 from openprep.core.rules import REFERENCE_LABELS, RuleSettings, contabilizar
 from openprep.core.tally import SUMMARY_FIELDS, Summary
-from openprep.publish import site_pool
 from openprep.publish.site import SiteCorte, SiteElection, SiteError, write_site
 from tests.core.builders import decided, make_acta, make_casilla, make_election
 
@@ -597,21 +596,6 @@ def test_an_image_hash_that_is_not_sha256_is_refused_naming_the_acta(tmp_path):
         write_site(folder, site_corte(site_election_of(election, rows, summary)))
     assert f"acta {acta.clave_acta}" in str(error.value) and "SHA-256" in str(error.value)
     assert not folder.exists()
-
-
-def test_workers_write_exactly_the_pages_one_process_writes(tmp_path, reference, monkeypatch):
-    header, rows = reference
-    corte = site_corte(site_election(header, rows))
-    alone = tmp_path / "uno"
-    write_site(alone, corte)
-    monkeypatch.setattr(site_pool, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(site_pool, "_cpus", lambda: 2)
-    shared = tmp_path / "varios"
-    written = write_site(shared, corte)
-    files = sorted(p.relative_to(alone) for p in alone.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(shared) for p in written)
-    for name in files:
-        assert (alone / name).read_bytes() == (shared / name).read_bytes(), name
 
 
 def test_marks_are_written_as_the_database_writes_them(tmp_path):
