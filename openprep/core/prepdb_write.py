@@ -75,19 +75,13 @@ def _write_lines(out: IO[str], lines: Sequence[str] | pl.DataFrame) -> None:
         return
     if not lines.height:
         return
-    frame = lines
-    options = {
-        "include_header": False,
-        "separator": "|",
-        "quote_style": "never",
-        "line_terminator": "\n",
-    }
     buffer = getattr(out, "buffer", None)
+    # Cells as the reference layout joins them; polars ends each row with \n.
     if buffer is None:
-        out.write(frame.write_csv(**options))  # type: ignore[arg-type]
+        out.write(lines.write_csv(include_header=False, separator="|", quote_style="never"))
     else:
         out.flush()
-        frame.write_csv(buffer, **options)  # type: ignore[arg-type]
+        lines.write_csv(buffer, include_header=False, separator="|", quote_style="never")
 
 
 def write_prepdb(

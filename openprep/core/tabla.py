@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 import polars as pl
 
@@ -90,7 +90,7 @@ def _votos(election: Election) -> tuple[str, ...]:
     return (*election.columns, "NO_REGISTRADOS", "NULOS")
 
 
-def _replace(column: pl.Expr, table: dict[str, object], dtype: pl.DataType) -> pl.Expr:
+def _replace(column: pl.Expr, table: Mapping[Any, Any], dtype: pl.DataType) -> pl.Expr:
     return column.replace_strict(
         list(table), list(table.values()), default=None, return_dtype=dtype
     )
@@ -230,10 +230,10 @@ def resumen(tabla: pl.DataFrame, *, summary: Summary) -> None:
     summary.total_votos_s_cs += sums["s_cs"] or 0
 
 
-def textos_observacion(labels: dict[int | None, str], column: str = "observacion") -> pl.Expr:
-    """An observation code column as texts: ``labels`` by code (None: no observation)."""
+def textos_observacion(labels: Mapping[int | None, str]) -> pl.Expr:
+    """The ``observacion`` column as texts: ``labels`` by code (None: no observation)."""
     codes = {code: text for code, text in labels.items() if code is not None}
-    return _replace(pl.col(column), codes, pl.String()).fill_null(labels.get(None, ""))  # type: ignore[arg-type]
+    return _replace(pl.col("observacion"), codes, pl.String()).fill_null(labels.get(None, ""))
 
 
 def celdas(tabla: pl.DataFrame, *, election: Election, settings: RuleSettings) -> pl.DataFrame:
@@ -251,7 +251,7 @@ def celdas(tabla: pl.DataFrame, *, election: Election, settings: RuleSettings) -
     labels: dict[int | None, str] = {_CODE[o]: settings.label(o) for o in OBSERVACIONES}
     clave_acta = pl.concat_str(
         pl.col("clave"), _replace(pl.col("tipo_acta"), suffixes, pl.String())
-    )  # type: ignore[arg-type]
+    )
     cells = tabla.select(
         pl.concat_str(pl.lit('="'), pl.col("clave"), pl.lit('"')).alias("CLAVE_CASILLA"),
         clave_acta.alias("CLAVE_ACTA"),
