@@ -10,11 +10,12 @@
    with a marker in ``build/bench/corte/``, and reused by ``--reuse`` when it matches.
 2. ``build`` (a child process): ``openprep.publish.builder.build`` into a fresh
    publication folder, timed with ``time.perf_counter``; its peak RSS is the child's
-   ``ru_maxrss`` (``os.wait4``: the largest process of its tree), and the parent samples
-   the tree's summed PSS (the forked workers share their parent's pages) every second.
-3. ``phases`` (a child process): the same work the builder does, in the same order,
-   timed phase by phase (decide per election, write zips, expected casillas, site, images,
-   manifest + hashes + signature + swap); ``--perfil`` adds a cProfile of this run.
+   ``ru_maxrss`` (``os.wait4``), and the parent samples the tree's summed PSS every
+   second (the builder is one process: it writes the elections in threads).
+3. ``phases`` (a child process): the same work the builder does, one election after the
+   other, timed phase by phase (decide: read the expected actas and the actas, decide
+   them; write the zip; the site's pages; then images, root pages, manifest + hashes +
+   signature + swap); ``--perfil`` adds a cProfile of this run.
 4. ``floor`` (a child process): the three corte CSVs' bytes (taken from the zips the build
    wrote, loaded before the clock starts) written to files and zipped as the builder zips
    them (``ZIP_DEFLATED``), nothing else. Best of 3.

@@ -370,13 +370,11 @@ def test_agrupar_random_actas(corte, sin_actas, ambito):
     )
 
 
-def test_agrupar_falls_back_to_distritos_without_municipios():
-    """Municipio is the level only when every acta names its municipio."""
-    esperadas, actas = catalogo(municipios=False)
-    rows = decididas(actas, settings=RuleSettings())
-    grupos = agrupar(
+def agrupados(rows: Rows, esperadas: Sequence[Casilla], *, ambito: str) -> Agrupacion:
+    """``agrupar`` of rows of ELECTION, with the reference labels, during the operation."""
+    return agrupar(
         election=ELECTION,
-        ambito="municipio",
+        ambito=ambito,
         tabla=tabla.tabla_de_filas(rows, election=ELECTION),
         fuera=[],
         esperadas=esperadas_tabla(esperadas),
@@ -384,6 +382,13 @@ def test_agrupar_falls_back_to_distritos_without_municipios():
         imagenes="i/",
         participacion=Participacion.OPERACION,
     )
+
+
+def test_agrupar_falls_back_to_distritos_without_municipios():
+    """Municipio is the level only when every acta names its municipio."""
+    esperadas, actas = catalogo(municipios=False)
+    rows = decididas(actas, settings=RuleSettings())
+    grupos = agrupados(rows, esperadas, ambito="municipio")
     assert_territories_are_the_cores(
         grupos, rows, esperadas, nivel=Nivel.DISTRITO, labels=REFERENCE_LABELS, imagenes="i/"
     )
@@ -392,16 +397,7 @@ def test_agrupar_falls_back_to_distritos_without_municipios():
 def test_agrupar_without_actas():
     """Expected actas only: every territory and sección is there, with zero figures."""
     esperadas, _ = catalogo()
-    grupos = agrupar(
-        election=ELECTION,
-        ambito="distrito",
-        tabla=tabla.tabla_de_filas([], election=ELECTION),
-        fuera=[],
-        esperadas=esperadas_tabla(esperadas),
-        labels=REFERENCE_LABELS,
-        imagenes="i/",
-        participacion=Participacion.OPERACION,
-    )
+    grupos = agrupados([], esperadas, ambito="distrito")
     assert_territories_are_the_cores(
         grupos, [], esperadas, nivel=Nivel.DISTRITO, labels=REFERENCE_LABELS, imagenes="i/"
     )
