@@ -225,7 +225,9 @@ def build_corte(
         signing.allowed_signers(principal=principal, key=key).encode(),
     )
     files = []
+    folders = {partial}
     for path in _walk(partial):
+        folders.add(path.parent)
         relative = check_relative_path(path.relative_to(partial).as_posix())
         digest = known.get(relative)
         if digest is None or digest.size != path.stat().st_size:
@@ -243,7 +245,8 @@ def build_corte(
     data = manifest.canonical_bytes()
     _write_durably(partial / f"{MANIFEST_NAME}.sig", signing.sign(data, key=key))
     _write_durably(partial / MANIFEST_NAME, data)
-    _fsync(partial)
+    for folder in sorted(folders, reverse=True):  # the files' names, deepest first
+        _fsync(folder)
     os.rename(partial, target)
     _fsync(cortes)
     latest = Latest(

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from openprep.publish import folder as folder_module
 from openprep.publish import signing
 from openprep.publish.folder import (
     CORTES,
@@ -65,6 +66,31 @@ def test_a_corte_is_signed_lists_every_file_and_chains_to_the_previous(tmp_path,
     }
     assert all(c.ok for c in check_publication(pub)), check_publication(pub)
     assert json.loads((pub / "latest.json").read_bytes())["corte"] == "cortes/0002"
+
+
+def test_every_folder_of_a_corte_is_flushed_before_it_is_swapped_in(tmp_path, key, monkeypatch):
+    """A file's name lives in its folder: a power cut after the swap must not lose the
+    names in the corte's subfolders (a power cut cannot be caused here: the flushes are
+    recorded instead)."""
+    flushed = []
+    real_fsync = folder_module._fsync
+    renamed = os.rename
+
+    def fsync(path):
+        flushed.append(path)
+        real_fsync(path)
+
+    def rename(source, target):
+        flushed.append(("rename", source))
+        renamed(source, target)
+
+    monkeypatch.setattr(folder_module, "_fsync", fsync)
+    monkeypatch.setattr(folder_module.os, "rename", rename)
+    build(tmp_path / "pub", key, "0001", "uno")
+    swap = flushed.index(next(x for x in flushed if isinstance(x, tuple)))
+    partial = flushed[swap][1]
+    before = set(flushed[:swap])
+    assert {partial, partial / "datos"} <= before
 
 
 def test_a_published_corte_is_never_rebuilt(tmp_path, key):
