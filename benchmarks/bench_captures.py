@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -514,18 +515,61 @@ def cliente(url: str, usuarios: list[str], barrera: Any, duracion: float, cola: 
     cola.put(salida)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def opciones_de_carga(
+    parser: argparse.ArgumentParser,
+    *,
+    quienes: str,
+    duracion: float,
+    configs: str,
+    perfil: str,
+    base: str,
+) -> None:
+    """The options of a load benchmark against ``openprep serve`` (this one and
+    bench_casilla's)."""
     parser.add_argument("--casillas", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--clientes", type=int, default=16, help="capturistas a la vez")
+    parser.add_argument("--clientes", type=int, default=16, help=f"{quienes} a la vez")
     parser.add_argument("--procesos", type=int, default=4, help="procesos cliente")
-    parser.add_argument("--duracion", type=float, default=30.0, help="segundos de carga")
-    parser.add_argument("--configs", default="4x4", help="WxT separados por comas: 4x4,2x8")
-    parser.add_argument("--perfil", action="store_true", help="cProfile de 200 capturas")
-    parser.add_argument("--conservar", action="store_true", help=f"no borra {BASE_DB} al terminar")
+    parser.add_argument("--duracion", type=float, default=duracion, help="segundos de carga")
+    parser.add_argument("--configs", default=configs, help="WxT separados por comas: 4x4,2x8")
+    parser.add_argument("--perfil", action="store_true", help=perfil)
+    parser.add_argument("--conservar", action="store_true", help=f"no borra {base} al terminar")
     parser.add_argument(
-        "--reusar", action="store_true", help=f"usa {BASE_DB} si existe (sin preparar)"
+        "--reusar", action="store_true", help=f"usa {base} si existe (sin preparar)"
+    )
+
+
+def base_lista(
+    args: argparse.Namespace,
+    *,
+    base: str,
+    build: Path,
+    preparar: Callable[[int, int, int], Path],
+) -> Path:
+    """The base database, prepared unless ``--reusar`` finds it, with fresh statistics;
+    its package's folder."""
+    import psycopg
+
+    if args.reusar and existe(base):
+        paquete = build / f"paquete-{args.casillas}-{args.seed}"
+    else:
+        paquete = preparar(args.casillas, args.seed, args.clientes)
+    # Fresh statistics, as autovacuum would have after a night's first minutes: without
+    # them the planner guesses one row per table.
+    with psycopg.connect(f"{PG}/{base}", autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return paquete
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    opciones_de_carga(
+        parser,
+        quienes="capturistas",
+        duracion=30.0,
+        configs="4x4",
+        perfil="cProfile de 200 capturas",
+        base=BASE_DB,
     )
     args = parser.parse_args(argv)
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -535,19 +579,11 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    import psycopg
 
     from openprep.simulate.night import leer_paquete_simulado
 
-    if args.reusar and existe(BASE_DB):
-        paquete = BUILD / f"paquete-{args.casillas}-{args.seed}"
-    else:
-        paquete = preparar(args.casillas, args.seed, args.clientes)
+    paquete = base_lista(args, base=BASE_DB, build=BUILD, preparar=preparar)
     _VERDAD.update({f.clave_acta: f for f in leer_paquete_simulado(paquete).filas})
-    # Fresh statistics, as autovacuum would have after a night's first minutes: without
-    # them the planner guesses one row per table.
-    with psycopg.connect(f"{PG}/{BASE_DB}", autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
     consultas = contar_consultas(paquete, perfil=args.perfil)
     print(json.dumps(consultas["consultas"], indent=1, ensure_ascii=False))
     if args.perfil:

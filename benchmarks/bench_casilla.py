@@ -53,12 +53,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_captures import (
     PG,
     admin_sql,
+    base_lista,
     contar,
     cpu_postgres,
-    existe,
     importar_paquete,
     iniciar_servidor,
     medir_carga,
+    opciones_de_carga,
     percentil,
     recreate,
 )
@@ -474,18 +475,15 @@ def correr(*, modo: str, workers: int, threads: int, args: argparse.Namespace) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--casillas", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--clientes", type=int, default=16, help="apps (digitalizadores) a la vez")
-    parser.add_argument("--procesos", type=int, default=4, help="procesos cliente")
-    parser.add_argument("--duracion", type=float, default=20.0, help="segundos de carga")
-    parser.add_argument("--configs", default="4x4,2x8", help="WxT separados por comas: 4x4,2x8")
-    parser.add_argument("--modos", default="token,basic", help="token, basic o ambos")
-    parser.add_argument("--perfil", action="store_true", help="cProfile de 300 subidas")
-    parser.add_argument("--conservar", action="store_true", help=f"no borra {BASE_DB} al terminar")
-    parser.add_argument(
-        "--reusar", action="store_true", help=f"usa {BASE_DB} si existe (sin preparar)"
+    opciones_de_carga(
+        parser,
+        quienes="apps (digitalizadores)",
+        duracion=20.0,
+        configs="4x4,2x8",
+        perfil="cProfile de 300 subidas",
+        base=BASE_DB,
     )
+    parser.add_argument("--modos", default="token,basic", help="token, basic o ambos")
     args = parser.parse_args(argv)
     modos = [m.strip().lower() for m in args.modos.split(",") if m.strip()]
     if not modos or set(modos) - {"token", "basic"}:
@@ -499,15 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
-    import psycopg
-
-    if args.reusar and existe(BASE_DB):
-        paquete = BUILD / f"paquete-{args.casillas}-{args.seed}"
-    else:
-        paquete = preparar(args.casillas, args.seed, args.clientes)
-    # Fresh statistics, as autovacuum would have after a night's first minutes.
-    with psycopg.connect(f"{PG}/{BASE_DB}", autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
+    paquete = base_lista(args, base=BASE_DB, build=BUILD, preparar=preparar)
     _SUBIDAS.extend(renderizar(paquete))
     consultas = contar_consultas(perfil=args.perfil)
     perfil = consultas.pop("perfil", "")
