@@ -272,3 +272,14 @@ def parse_clave_acta(clave: str) -> tuple[Casilla, str] | None:
         ubicacion=0,
     )
     return casilla, str(int(tipo_acta))
+
+
+_MARCAS = {m.value: m for m in (Marca.ILEGIBLE, Marca.SIN_DATO)}
+
+
+def field_value(text: str | None) -> FieldValue:
+    """A stored capture value as the core's field value; a field never captured is 0."""
+    if text is None or text == "":
+        return 0
+    marca = _MARCAS.get(text)
+    return marca if marca is not None else int(text)

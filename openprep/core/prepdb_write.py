@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO
-
-import polars as pl
+from typing import IO, TYPE_CHECKING
 
 from openprep.core.model import (
     CONTROL_FIELDS,
@@ -16,6 +14,9 @@ from openprep.core.model import (
 from openprep.core.prepdb_layout import IDENTITY_COLUMNS, TAIL_COLUMNS
 from openprep.core.rules import Decision, RuleSettings
 from openprep.core.tally import SUMMARY_FIELDS
+
+if TYPE_CHECKING:
+    import polars as pl
 
 REFERENCE_COLUMNS_HEAD = IDENTITY_COLUMNS + CONTROL_FIELDS
 _BLOCK = 10_000
@@ -68,7 +69,7 @@ def _write_lines(out: IO[str], lines: Sequence[str] | pl.DataFrame) -> None:
     """Each line and ``\\n``; a frame's rows are its cells joined by ``|``
     (:func:`openprep.core.tabla.celdas`), written by polars without a Python string per
     row: as bytes into the text stream's buffer when it has one."""
-    if not isinstance(lines, pl.DataFrame):
+    if isinstance(lines, Sequence):  # a frame is not one
         for start in range(0, len(lines), _BLOCK):
             out.write("\n".join(lines[start : start + _BLOCK]))
             out.write("\n")

@@ -39,10 +39,10 @@ from openprep.core.model import (
     ActaRecord,
     Casilla,
     Election,
-    FieldValue,
     Marca,
     MotivoSinActa,
     TipoCasilla,
+    field_value,
 )
 from openprep.core.rules import (
     _SIN_ACTA_BY_MOTIVO,
@@ -65,18 +65,9 @@ TEXTOS: Final = (
 OBSERVACIONES: Final = tuple(Observacion)
 """``observacion`` codes: the index of each observation here."""
 _CODE = {o: i for i, o in enumerate(OBSERVACIONES)}
-_MARCAS = {m.value: m for m in (Marca.ILEGIBLE, Marca.SIN_DATO)}
 _BLANK = (Marca.ILEGIBLE.value, Marca.SIN_DATO.value)
 _INT64 = 1 << 63
 _PLAIN = re.compile(r"0|[1-9][0-9]{0,17}")
-
-
-def field_value(text: str | None) -> FieldValue:
-    """A stored capture value as the core's field value; a field never captured is 0."""
-    if text is None or text == "":
-        return 0
-    marca = _MARCAS.get(text)
-    return marca if marca is not None else int(text)
 
 
 def campos(election: Election) -> tuple[str, ...]:

@@ -11,24 +11,24 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
-from typing import IO, Any
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import IO, TYPE_CHECKING, Any
 
-import polars as pl
 from django.db import transaction
-from django.db.models import QuerySet, TextField
+from django.db.models import CharField, F, Func, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 
 from openprep.catalog.models import Casilla, Eleccion
 from openprep.catalog.services import election_of, to_core_casilla, zona_horaria
 from openprep.core import model as core
+from openprep.core.model import field_value
 from openprep.core.prepdb import write_prepdb
 from openprep.core.rules import Decision, Participacion, RuleSettings, contabilizar
-from openprep.core.tabla import celdas, decidir, field_value, resumen
 from openprep.core.tally import Summary
-from openprep.intake.models import Acta
-from openprep.publish import lectura
-from openprep.publish.lectura import CASILLA_COLUMNS, LocalText, UtcText, verified_actas
+from openprep.intake.models import Acta, Estado
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def to_acta_record(acta: Acta, *, columns: tuple[str, ...], tz: tzinfo) -> core.ActaRecord:
@@ -117,6 +117,70 @@ def nombre_base(eleccion: Eleccion) -> str:
     """The file name of an election's PREP database: ``<CLAVE_ELECCION>.csv``, or its name."""
     nombre = eleccion.clave or eleccion.nombre
     return nombre.replace("/", "-").replace("\\", "-") + ".csv"
+
+
+def verified_actas(eleccion: Eleccion, *, hasta: datetime) -> QuerySet[Acta]:
+    """The election's actas verified by ``hasta``, unordered."""
+    return Acta.objects.filter(
+        eleccion=eleccion, estado=Estado.VERIFICADA, fecha_hora_verificacion__lte=hasta
+    )
+
+
+CASILLA_COLUMNS = (
+    *("id", "id_entidad", "entidad", "id_distrito", "distrito", "seccion", "tipo"),
+    *("id_casilla", "ext_contigua", "ubicacion", "id_municipio", "municipio", "lista_nominal"),
+)
+
+
+class UtcText(Func):
+    """A timestamp column as UTC text to the second, ``YYYY-MM-DD HH:MM:SS`` (NULL stays
+    NULL): far cheaper to read than a datetime, and free of the server's time zone data."""
+
+    output_field = CharField()
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+
+    def __init__(self, column: str) -> None:
+        super().__init__(F(column))
+
+    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        fecha = Func(Value("%Y-%m-%d %H:%M:%S"), *self.source_expressions, function="strftime")
+        return compiler.compile(fecha)
+
+
+class LocalText(dict):
+    """UTC text (:class:`UtcText`) as :func:`core.local_timestamp` publishes it, by lookup:
+    each distinct second once (a national election has a few tens of thousands), and
+    one time zone conversion per minute of UTC; a minute in which the offset changes, or
+    an offset that is not whole minutes, is converted second by second."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        super().__init__()
+        self.tz = tz
+        self.minutes: dict[str, str] = {}
+
+    def _minute(self, minute: str) -> str:
+        tz = self.tz
+        start = datetime.fromisoformat(minute).replace(tzinfo=UTC)
+        offset = start.astimezone(tz).utcoffset()
+        whole = offset is not None and not offset % timedelta(minutes=1)
+        if not whole or (start + timedelta(seconds=59)).astimezone(tz).utcoffset() != offset:
+            return ""
+        return core.local_timestamp(start, tz=tz)[:16]
+
+    def __missing__(self, utc: str | None) -> str:
+        if utc is None:
+            local = ""
+        else:
+            minute = self.minutes.get(utc[:16])
+            if minute is None:
+                minute = self.minutes[utc[:16]] = self._minute(utc[:16])
+            if minute:
+                local = minute + utc[16:]
+            else:
+                moment = datetime.fromisoformat(utc).replace(tzinfo=UTC)
+                local = core.local_timestamp(moment, tz=self.tz)
+        self[utc] = local
+        return local
 
 
 CasillaCatalogo = Mapping[int, tuple[core.Casilla, int]]
@@ -289,6 +353,9 @@ def decide_corte(
     ``esperadas``: the election's expected actas (:func:`lectura.esperadas`), when the
     caller has read them.
     """
+    from openprep.core.tabla import decidir, resumen
+    from openprep.publish import lectura  # polars: loaded by the cortes, not by every process
+
     tz = zona_horaria(eleccion.zona_horaria)
     election = election_of(eleccion)
     with transaction.atomic():
@@ -317,6 +384,8 @@ def decide_corte(
 
 def write_decided(decided: DecidedCorte, *, out: IO[str], settings: RuleSettings) -> CorteDatabase:
     """Write a decided corte as the PREP database (reference layout)."""
+    from openprep.core.tabla import celdas
+
     count = write_prepdb(
         out,
         election=decided.election,

@@ -9,86 +9,21 @@ same query is read row by row into the same frame. Either way the frame holds wh
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 import polars as pl
 from django.db import connection
-from django.db.models import CharField, F, Func, QuerySet, TextField, Value
+from django.db.models import F, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 from openprep.catalog.models import ActaEsperada, Casilla, Eleccion
-from openprep.core import model as core
 from openprep.core import tabla
 from openprep.core.model import Election
-from openprep.intake.models import Acta, Estado
+from openprep.publish.corte import CASILLA_COLUMNS, LocalText, UtcText, verified_actas
 
 _TIMESTAMPS = ("acopio", "captura", "verificacion")
-
-
-def verified_actas(eleccion: Eleccion, *, hasta: datetime) -> QuerySet[Acta]:
-    """The election's actas verified by ``hasta``, unordered."""
-    return Acta.objects.filter(
-        eleccion=eleccion, estado=Estado.VERIFICADA, fecha_hora_verificacion__lte=hasta
-    )
-
-
-CASILLA_COLUMNS = (
-    *("id", "id_entidad", "entidad", "id_distrito", "distrito", "seccion", "tipo"),
-    *("id_casilla", "ext_contigua", "ubicacion", "id_municipio", "municipio", "lista_nominal"),
-)
-
-
-class UtcText(Func):
-    """A timestamp column as UTC text to the second, ``YYYY-MM-DD HH:MM:SS`` (NULL stays
-    NULL): far cheaper to read than a datetime, and free of the server's time zone data."""
-
-    output_field = CharField()
-    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
-
-    def __init__(self, column: str) -> None:
-        super().__init__(F(column))
-
-    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
-        fecha = Func(Value("%Y-%m-%d %H:%M:%S"), *self.source_expressions, function="strftime")
-        return compiler.compile(fecha)
-
-
-class LocalText(dict):
-    """UTC text (:class:`UtcText`) as :func:`core.local_timestamp` publishes it, by lookup:
-    each distinct second once (a national election has a few tens of thousands), and
-    one time zone conversion per minute of UTC; a minute in which the offset changes, or
-    an offset that is not whole minutes, is converted second by second."""
-
-    def __init__(self, tz: tzinfo) -> None:
-        super().__init__()
-        self.tz = tz
-        self.minutes: dict[str, str] = {}
-
-    def _minute(self, minute: str) -> str:
-        tz = self.tz
-        start = datetime.fromisoformat(minute).replace(tzinfo=UTC)
-        offset = start.astimezone(tz).utcoffset()
-        whole = offset is not None and not offset % timedelta(minutes=1)
-        if not whole or (start + timedelta(seconds=59)).astimezone(tz).utcoffset() != offset:
-            return ""
-        return core.local_timestamp(start, tz=tz)[:16]
-
-    def __missing__(self, utc: str | None) -> str:
-        if utc is None:
-            local = ""
-        else:
-            minute = self.minutes.get(utc[:16])
-            if minute is None:
-                minute = self.minutes[utc[:16]] = self._minute(utc[:16])
-            if minute:
-                local = minute + utc[16:]
-            else:
-                moment = datetime.fromisoformat(utc).replace(tzinfo=UTC)
-                local = core.local_timestamp(moment, tz=self.tz)
-        self[utc] = local
-        return local
 
 
 def frame(rows: QuerySet[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -215,8 +215,6 @@ def agrupar(
     filas = tabla.select(t=ident, e=pl.col("especial"), s=pl.col("seccion")).with_columns(
         f=filas_acta(tabla, election=election, labels=labels, imagenes=imagenes)
     )
-    for t, n in filas.group_by("t").len().iter_rows():
-        by_id[t].actas = n
     grupos = grupos_seccion(filas.sort("t", "s", maintain_order=True), width=ancho_tabla(election))
     for (t, especial), part in grupos.partition_by(
         "t", "e", as_dict=True, maintain_order=True
@@ -256,7 +254,9 @@ def agrupar(
         )
     sumas = secciones.group_by("t").agg(pl.exclude("s").sum())
     for row in sumas.iter_rows(named=True):
-        by_id[row["t"]].tally = _tally(row, election=election, esperadas=row["esperadas"])
+        territorio = by_id[row["t"]]
+        territorio.actas = row["registradas"]
+        territorio.tally = _tally(row, election=election, esperadas=row["esperadas"])
     for t, code, n in tabla.group_by(t=ident, o=pl.col("observacion")).len().iter_rows():
         by_id[t].observaciones[observacion_de(code)] = n
     especiales = tabla.filter(pl.col("especial")).select(_sumas(election)).row(0, named=True)
