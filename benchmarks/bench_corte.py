@@ -31,6 +31,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -275,6 +276,17 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
+def _machine_cpu() -> tuple[float, float]:
+    """CPU seconds the whole machine has spent busy (every process: the builder, the
+    database server, anything else) and stolen by the hypervisor, from ``/proc/stat``."""
+    with open("/proc/stat") as stat:
+        ticks = [int(t) for t in stat.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    steal = ticks[7] if len(ticks) > 7 else 0
+    return (sum(ticks[:8]) - idle - steal) / hz, steal / hz
+
+
 def build(casillas: int, out: Path) -> None:
     django_setup()
     from openprep.publish.builder import build as build_corte
@@ -284,10 +296,12 @@ def build(casillas: int, out: Path) -> None:
     publicacion = publicacion_dir(casillas)
     load = os.getloadavg()[0]
     cpu_started = _cpu()
+    machine_started, steal_started = _machine_cpu()
     started = time.perf_counter()
     latest = build_corte(publicacion, hasta=HASTA, key=key)
     wall = time.perf_counter() - started
     cpu = _cpu() - cpu_started
+    machine, steal = _machine_cpu()
     corte = publicacion / "cortes" / latest.corte
     files = [p for p in corte.rglob("*") if p.is_file()]
     floor = BUILD / f"floor-{casillas}"
@@ -302,6 +316,8 @@ def build(casillas: int, out: Path) -> None:
             {
                 "wall": wall,
                 "build_cpu": cpu,
+                "machine_cpu": machine - machine_started,
+                "steal": steal - steal_started,
                 "load_before": load,
                 "load_after": os.getloadavg()[0],
                 "files": len(files),
@@ -624,10 +640,12 @@ def main() -> None:
         else {}
     )
     ratio = best["wall"] / fl["wall"]
+    median = statistics.median(b["wall"] for b in builds)
     print(f"\nCorte de {args.casillas:,} casillas × 3 elecciones (carga: {os.getloadavg()})")
     for b in builds:
         print(
-            f"  build: {b['wall']:.2f} s, CPU {b['build_cpu']:.2f} s "
+            f"  build: {b['wall']:.2f} s, CPU {b['build_cpu']:.2f} s, máquina "
+            f"{b['machine_cpu']:.2f} s (robado {b['steal']:.2f} s) "
             f"(proceso {b['process_wall']:.2f} s), máx. RSS {mb(b['max_rss'])}, "
             f"PSS del árbol {mb(b['peak_tree_pss'])}, carga {b['load_before']:.1f} → "
             f"{b['load_after']:.1f}"
@@ -638,7 +656,8 @@ def main() -> None:
     )
     print(
         f"  piso (escribir y comprimir los CSV, nivel {fl['level']}): {fl['wall']:.2f} s, "
-        f"CPU {fl['cpu']:.2f} s → razón {ratio:.1f}"
+        f"CPU {fl['cpu']:.2f} s → razón {ratio:.2f} (mejor build), "
+        f"{median / fl['wall']:.2f} (mediana de {len(builds)})"
     )
     print("  fases:")
     for name, seconds in ph.items():
@@ -652,6 +671,7 @@ def main() -> None:
         "floor": fl,
         "phases": ph,
         "ratio": ratio,
+        "ratio_median": median / fl["wall"],
         "loadavg": os.getloadavg(),
     }
     (BUILD / f"resultado-{args.casillas}.json").write_text(json.dumps(result, indent=2))

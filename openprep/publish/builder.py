@@ -18,7 +18,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
@@ -168,8 +168,9 @@ class _Corte:
 
     hasta: datetime
     participacion: Participacion
-    casillas: pl.DataFrame
-    """The catalog's casillas (:func:`lectura.casillas`), read once for the whole corte."""
+    casillas: Future[pl.DataFrame]
+    """The catalog's casillas (:func:`lectura.casillas`), read once for the whole corte
+    while the elections' threads read their expected actas."""
     site: SiteCorte
     """The corte as the site shows it; its ``elections`` still empty."""
 
@@ -302,18 +303,24 @@ def build(
         actas = ActaEsperada.objects.count()
         shared = len(elecciones) >= 2 and actas >= PARALLEL_FROM
         with consistent_read(shared=shared) as snapshot, without_cycle_collection():
-            corte = _Corte(
-                hasta=hasta, participacion=participacion, casillas=lectura.casillas(), site=site
-            )
+            casillas: Future[pl.DataFrame] = Future()
+            corte = _Corte(hasta=hasta, participacion=participacion, casillas=casillas, site=site)
 
             def write(e: Eleccion) -> _Escrita:
                 return _write_election(e, corte=corte, folder=folder, snapshot=snapshot)
 
             if snapshot is None:
+                casillas.set_result(lectura.casillas())
                 escritas = [write(e) for e in elecciones]
             else:  # one thread per election, each with its own connection to the snapshot
                 with ThreadPoolExecutor(len(elecciones), thread_name_prefix="corte") as pool:
-                    escritas = list(pool.map(write, elecciones))
+                    pending = [pool.submit(write, e) for e in elecciones]
+                    try:  # while the threads read their expected actas
+                        casillas.set_result(lectura.casillas())
+                    except BaseException as exc:
+                        casillas.set_exception(exc)
+                        raise
+                    escritas = [p.result() for p in pending]
         publish_images(publicacion, hasta=hasta)
         elections = [x.election for x in escritas]
         history = [

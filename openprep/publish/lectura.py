@@ -9,6 +9,7 @@ same query is read row by row into the same frame. Either way the frame holds wh
 from __future__ import annotations
 
 import io
+from concurrent.futures import Future
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -51,9 +52,13 @@ def casillas(rows: QuerySet[Casilla] | None = None) -> pl.DataFrame:
     return frame(query, schema)
 
 
-def esperadas(eleccion: Eleccion, *, casillas: pl.DataFrame) -> pl.DataFrame:
+def esperadas(
+    eleccion: Eleccion, *, casillas: pl.DataFrame | Future[pl.DataFrame]
+) -> pl.DataFrame:
     """The election's expected actas in catalog order: ``esperada_id``, ``tipo_acta``,
-    ``representantes``, ``no_aplica`` (JSON text) and their casilla (:func:`casillas`)."""
+    ``representantes``, ``no_aplica`` (JSON text) and their casilla (:func:`casillas`;
+    a future of them is waited for once the expected actas are read, so that the corte
+    builder reads both at once)."""
     query = ActaEsperada.objects.filter(eleccion=eleccion).values_list(
         "id",
         "orden",
@@ -71,6 +76,8 @@ def esperadas(eleccion: Eleccion, *, casillas: pl.DataFrame) -> pl.DataFrame:
         "no_aplica": pl.String(),
     }
     ordered = frame(query, schema).sort("orden", "esperada_id")
+    if isinstance(casillas, Future):
+        casillas = casillas.result()
     return ordered.join(casillas, on="casilla_id", how="left", maintain_order="left")
 
 

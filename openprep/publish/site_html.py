@@ -70,24 +70,21 @@ def _header(election: Election) -> str:
 def fila_acta(
     acta: ActaRecord, decision: Decision, *, labels: Mapping[Observacion, str], imagenes: str
 ) -> str:
-    """One acta as a table row; its image, hash and timestamps inside ``<details>``.
+    """One acta as a table row; the link to its image, its hash and timestamps inside
+    ``<details>``.
 
     Cells omit their optional end tags (HTML's rules close them): a national distrito
-    holds some 600 actas, and this keeps its page well under 500 KB.
+    holds some 600 actas, and this keeps its page well under 500 KB. The image itself is
+    put inside the ``<details>`` by the site's script when it is opened: an image file
+    has no extension, so a static server may send the bare link as a download, and an
+    ``<img>`` in every row would make up a fifth of the page.
     """
     casilla = acta.casilla
     clave = acta.clave_acta if acta.fuera_catalogo else casilla.clave
     votos = "<td>" + "<td>".join(map(str, acta.votos))  # StrEnum marks print their value
     obs = "" if decision.observacion is None else escape(labels[decision.observacion])
     sha = acta.sha
-    # The <img> shows the acta whatever type a static server gives a file with no
-    # extension (a bare link would download it); lazy: fetched only when opened.
-    imagen = (
-        f'<img src="{imagenes}{sha}" loading=lazy alt="Imagen del acta {_text(clave)}" '
-        f'width=320><br><a href="{imagenes}{sha}">Imagen</a> <code>{sha}</code>'
-        if sha
-        else "Sin imagen"
-    )
+    imagen = f'<a href="{imagenes}{sha}">Imagen</a> <code>{sha}</code>' if sha else "Sin imagen"
     return (
         f"<tr><th scope=row>{_text(clave)}<td>{_text(casilla.tipo)}{votos}"
         f"<td>{acta.no_registrados}<td>{acta.nulos}"
@@ -150,11 +147,7 @@ def filas_acta(
         pl.when(sha != "")
         .then(
             pl.concat_str(
-                pl.lit(f'<img src="{imagenes}'),
-                sha,
-                pl.lit('" loading=lazy alt="Imagen del acta '),
-                clave,
-                pl.lit(f'" width=320><br><a href="{imagenes}'),
+                pl.lit(f'<a href="{imagenes}'),
                 sha,
                 pl.lit('">Imagen</a> <code>'),
                 sha,

@@ -228,12 +228,11 @@ def test_a_visitor_walks_from_the_front_door_to_an_acta_whose_image_matches_its_
     huella = fila.locator("code")
     assert enlace.is_visible() and huella.is_visible()
     url = enlace.evaluate("a => a.href")
-    width = page.evaluate(
-        "async src => { const img = new Image(); img.src = src; await img.decode();"
-        " return img.naturalWidth; }",
-        url,
-    )
-    assert width >= 320
+    # Opening «Ver» shows the image itself (the site's script), loaded from that link.
+    imagen = fila.locator("details img")
+    assert imagen.evaluate("img => img.src") == url
+    assert imagen.evaluate("async img => { await img.decode(); return img.naturalWidth; }") >= 320
+    assert imagen.get_attribute("alt") == "Imagen del acta " + fila.locator("th").inner_text()
     body = page.request.get(url).body()
     assert huella.inner_text() == hashlib.sha256(body).hexdigest()
     assert body == (publicacion / "imagenes" / huella.inner_text()).read_bytes()

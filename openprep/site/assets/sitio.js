@@ -77,8 +77,30 @@
     });
   }
 
+  // Acta tables: the image of an acta, shown inside its «Ver» when opened (fetched only
+  // then). Without this file the link and the hash are there; the image file has no
+  // extension, so a server may offer it as a download instead of showing it.
+  function verImagen(ev) {
+    var details = ev.target;
+    if (!details.open || details.querySelector("img")) return;
+    var enlace = details.querySelector("a");
+    if (!enlace) return;
+    var fila = details.closest("tr");
+    var clave = fila && fila.querySelector("th") ? fila.querySelector("th").textContent : "";
+    var img = document.createElement("img");
+    img.src = enlace.href;
+    img.alt = "Imagen del acta " + clave;
+    img.width = 320;
+    var salto = document.createElement("br");
+    details.insertBefore(salto, enlace);
+    details.insertBefore(img, salto);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form.filtro").forEach(filtro);
     document.querySelectorAll("form.ir-seccion").forEach(irSeccion);
+    document.querySelectorAll("table.actas").forEach(function (tabla) {
+      tabla.addEventListener("toggle", verImagen, true);  // toggle does not bubble
+    });
   });
 })();
