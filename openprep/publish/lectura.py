@@ -52,9 +52,7 @@ def casillas(rows: QuerySet[Casilla] | None = None) -> pl.DataFrame:
     return frame(query, schema)
 
 
-def esperadas(
-    eleccion: Eleccion, *, casillas: pl.DataFrame | Future[pl.DataFrame]
-) -> pl.DataFrame:
+def esperadas(eleccion: Eleccion, *, casillas: pl.DataFrame | Future[pl.DataFrame]) -> pl.DataFrame:
     """The election's expected actas in catalog order: ``esperada_id``, ``tipo_acta``,
     ``representantes``, ``no_aplica`` (JSON text) and their casilla (:func:`casillas`;
     a future of them is waited for once the expected actas are read, so that the corte
