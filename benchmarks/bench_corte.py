@@ -613,7 +613,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--casillas", type=int, default=NATIONAL)
     parser.add_argument("--reuse", action="store_true", help="reuse the kept database")
-    parser.add_argument("--runs", type=int, default=1, help="full builds to time (best kept)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="build + floor pairs to time (median ratio kept)"
+    )
     parser.add_argument("--perfil", action="store_true", help="cProfile the phases run")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     parser.add_argument("--sin-fases", action="store_true", help="skip the phases run")
@@ -631,33 +633,38 @@ def main() -> None:
         return floor(args.casillas, args.out)
 
     ensure_database(args.casillas, reuse=args.reuse)
-    builds = [run_child("build", args.casillas) for _ in range(args.runs)]
+    # The machine's speed drifts by 10-20 % from one minute to the next: each build is
+    # paired with a floor measured right after it, and the ratio is the median of the pairs.
+    builds, floors = [], []
+    for _ in range(args.runs):
+        builds.append(run_child("build", args.casillas))
+        floors.append(run_child("floor", args.casillas))
+    ratios = [b["wall"] / f["wall"] for b, f in zip(builds, floors, strict=True)]
+    ratio = statistics.median(ratios)
     best = min(builds, key=lambda b: b["wall"])
-    fl = run_child("floor", args.casillas)
     ph = (
         run_child("phases", args.casillas, *(["--perfil"] if args.perfil else []))
         if not args.sin_fases
         else {}
     )
-    ratio = best["wall"] / fl["wall"]
-    median = statistics.median(b["wall"] for b in builds)
     print(f"\nCorte de {args.casillas:,} casillas × 3 elecciones (carga: {os.getloadavg()})")
-    for b in builds:
+    for b, f, r in zip(builds, floors, ratios, strict=True):
         print(
             f"  build: {b['wall']:.2f} s, CPU {b['build_cpu']:.2f} s, máquina "
             f"{b['machine_cpu']:.2f} s (robado {b['steal']:.2f} s) "
             f"(proceso {b['process_wall']:.2f} s), máx. RSS {mb(b['max_rss'])}, "
             f"PSS del árbol {mb(b['peak_tree_pss'])}, carga {b['load_before']:.1f} → "
-            f"{b['load_after']:.1f}"
+            f"{b['load_after']:.1f}; piso {f['wall']:.2f} s (CPU {f['cpu']:.2f} s) → "
+            f"razón {r:.2f}"
         )
     print(
         f"  {best['files']:,} archivos, {mb(best['bytes'])}; zips {mb(best['zip_bytes'])}, "
         f"CSV {mb(best['csv_bytes'])}"
     )
     print(
-        f"  piso (escribir y comprimir los CSV, nivel {fl['level']}): {fl['wall']:.2f} s, "
-        f"CPU {fl['cpu']:.2f} s → razón {ratio:.2f} (mejor build), "
-        f"{median / fl['wall']:.2f} (mediana de {len(builds)})"
+        f"  piso: escribir y comprimir los CSV (nivel {floors[0]['level']}); razón "
+        f"{ratio:.2f} (mediana de {len(ratios)} pares build/piso; "
+        f"{min(ratios):.2f}–{max(ratios):.2f})"
     )
     print("  fases:")
     for name, seconds in ph.items():
@@ -668,10 +675,10 @@ def main() -> None:
     result = {
         "casillas": args.casillas,
         "builds": builds,
-        "floor": fl,
+        "floors": floors,
+        "ratios": ratios,
         "phases": ph,
         "ratio": ratio,
-        "ratio_median": median / fl["wall"],
         "loadavg": os.getloadavg(),
     }
     (BUILD / f"resultado-{args.casillas}.json").write_text(json.dumps(result, indent=2))
