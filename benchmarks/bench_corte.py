@@ -45,8 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "bench" / "corte"
 PG = os.environ.get("OPENPREP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 NATIONAL = 170_648
-GENERATOR = 1
-"""Bump when the generated data changes: a kept database with another version is rebuilt."""
+GENERATOR = 2
+"""Bump when the generated data or the schema changes: a kept database with another version
+is rebuilt (2: ``intake_acta.valores_lectura``, migration ``intake/0005``)."""
 SEED = 2027
 TZ = "America/Mexico_City"
 JORNADA = datetime(2027, 6, 7, 0, 0, tzinfo=UTC)  # 18:00 local, polls close

@@ -8,7 +8,9 @@ same query is read row by row into the same frame. Either way the frame holds wh
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from concurrent.futures import Future
 from datetime import datetime, tzinfo
 from typing import Any
@@ -16,12 +18,14 @@ from typing import Any
 import polars as pl
 from django.db import connection
 from django.db.models import F, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 from openprep.catalog.models import ActaEsperada, Casilla, Eleccion
 from openprep.core import tabla
 from openprep.core.model import Election
+from openprep.intake.models import Acta
 from openprep.publish.corte import CASILLA_COLUMNS, LocalText, UtcText, verified_actas
 
 _TIMESTAMPS = ("acopio", "captura", "verificacion")
@@ -103,6 +107,86 @@ def _utc_text(actas: pl.DataFrame, name: str) -> pl.Series:
     return column.str.slice(0, 19)
 
 
+_CLAVES_SQL = (
+    "(SELECT jsonb_agg(key ORDER BY n)::text"
+    " FROM jsonb_each_text(intake_acta.valores) WITH ORDINALITY AS e(key, value, n))"
+)
+"""An acta's keys, as the MD5 in its ``valores_lectura`` covers them (``intake/0005``)."""
+_NULO = "\\N"
+"""How ``valores_lectura`` writes a JSON null, which ``->>`` reads as NULL."""
+
+
+def _claves(lecturas: pl.DataFrame, *, actas: QuerySet[Acta]) -> dict[str, tuple[str, ...]]:
+    """The keys, in order, behind each MD5 (``firma``) of ``lecturas``: read from one acta
+    of each and checked against that MD5 (one that does not match is left out)."""
+    ids = lecturas.group_by("firma").agg(pl.col("acta_id").first()).get_column("acta_id")
+    muestras = actas.filter(id__in=ids.to_list())
+    claves = {}
+    for texto in muestras.values_list(RawSQL(_CLAVES_SQL, ()), flat=True):
+        texto = texto or "[]"
+        claves[hashlib.md5(texto.encode()).hexdigest()] = tuple(json.loads(texto))
+    return claves
+
+
+def _valores(
+    lecturas: pl.DataFrame, *, names: tuple[str, ...], actas: QuerySet[Acta]
+) -> pl.DataFrame:
+    """``acta_id`` and ``v:<name>`` for each acta of ``lecturas`` (``acta_id`` and its
+    ``valores_lectura``), each value exactly as ``valores ->> name`` reads it; in no
+    particular order.
+
+    The text is taken apart when it splits into one value per key (:func:`_claves`) and
+    holds no JSON null; the few others (none that capture writes) are read through
+    ``->>`` (``actas``: the query ``lecturas`` came from).
+    """
+    text = pl.col("lectura")
+    lecturas = lecturas.select("acta_id", firma=text.str.slice(0, 32), resto=text.str.slice(33))
+    claves = _claves(lecturas, actas=actas)
+    wanted = set(names)
+    partes: list[pl.DataFrame] = []
+    otras: list[pl.Series] = []
+    for (firma,), grupo in lecturas.partition_by("firma", as_dict=True).items():
+        keys = claves.get(firma)
+        if keys is None:
+            otras.append(grupo.get_column("acta_id"))
+            continue
+        resto = grupo.get_column("resto")
+        if keys:
+            # One split more than the keys: that field is null when the text splits exactly.
+            campos = resto.str.split_exact("|", len(keys)).struct.unnest()
+            splits = campos.select(
+                pl.all_horizontal(
+                    pl.col(f"field_{len(keys)}").is_null(),
+                    *(pl.col(f"field_{i}").is_not_null() for i in range(len(keys))),
+                )
+            ).to_series()
+            exacta = splits & ~resto.str.contains(_NULO, literal=True)
+        else:  # valores {}: nothing captured, every field null
+            campos, exacta = pl.DataFrame(), resto == ""
+        partes.append(
+            pl.DataFrame(
+                [
+                    grupo.get_column("acta_id").filter(exacta),
+                    *(
+                        campos.get_column(f"field_{i}").filter(exacta).alias(f"v:{key}")
+                        for i, key in enumerate(keys)
+                        if key in wanted
+                    ),
+                ]
+            )
+        )
+        otras.append(grupo.get_column("acta_id").filter(~exacta))
+    columns = {f"v:{name}": pl.String() for name in names}
+    resto_ids = pl.concat(otras).to_list() if otras else []
+    if resto_ids:
+        query = actas.filter(id__in=resto_ids).values_list(
+            "id", *(KeyTextTransform(name, "valores") for name in names)
+        )
+        partes.append(frame(query, {"acta_id": pl.Int64(), **columns}))
+    vacia = pl.DataFrame(schema={"acta_id": pl.Int64(), **columns})
+    return pl.concat([vacia, *partes], how="diagonal").select(vacia.columns)
+
+
 def catalogo(
     eleccion: Eleccion,
     *,
@@ -115,33 +199,39 @@ def catalogo(
     *cruda* frame of :mod:`openprep.core.tabla` (``esperadas``: see :func:`esperadas`).
 
     The database only reads the actas (by their election's index): joining them to their
-    expected acta and casilla, and sorting, are done here on columns.
+    expected acta and casilla, and sorting, are done here on columns. On PostgreSQL each
+    acta's captured values come as one text (``valores_lectura``, :func:`_valores`): a
+    jsonb lookup per field and acta was half of the database's work in a corte.
     """
     names = tabla.campos(election)
     postgresql = connection.vendor == "postgresql"
-    query = (
-        verified_actas(eleccion, hasta=hasta)
-        .filter(esperada__isnull=False)
-        .values_list(
-            "esperada_id",
-            "id",
-            *(KeyTextTransform(name, "valores") for name in names),
-            "motivo_sin_acta",
-            "mecanismo_traslado",
-            "imagen_id",
-            *(
-                F(f"fecha_hora_{name}") if postgresql else UtcText(f"fecha_hora_{name}")
-                for name in _TIMESTAMPS
-            ),
-            "origen",
-            "digitalizacion",
-            "tipo_documento",
-        )
+    verificadas = verified_actas(eleccion, hasta=hasta).filter(esperada__isnull=False)
+    valores: list[Any] = (
+        [RawSQL('"intake_acta"."valores_lectura"', ())]  # taken apart by _valores
+        if postgresql
+        else [KeyTextTransform(name, "valores") for name in names]
+    )
+    query = verificadas.values_list(
+        "esperada_id",
+        "id",
+        *valores,
+        "motivo_sin_acta",
+        "mecanismo_traslado",
+        "imagen_id",
+        *(
+            F(f"fecha_hora_{name}") if postgresql else UtcText(f"fecha_hora_{name}")
+            for name in _TIMESTAMPS
+        ),
+        "origen",
+        "digitalizacion",
+        "tipo_documento",
     )
     schema: dict[str, pl.DataType] = {
         "esperada_id": pl.Int64(),
         "acta_id": pl.Int64(),
-        **{f"v:{name}": pl.String() for name in names},
+        **(
+            {"lectura": pl.String()} if postgresql else {f"v:{name}": pl.String() for name in names}
+        ),
         "motivo": pl.String(),
         **{name: pl.String() for name in tabla.TEXTOS},
     }
@@ -153,6 +243,9 @@ def catalogo(
             cursor.execute("SET LOCAL TimeZone = 'UTC'")
             cursor.execute("SET LOCAL DateStyle = 'ISO'")
     actas = frame(query, schema)
+    if postgresql:
+        leidos = _valores(actas.select("acta_id", "lectura"), names=names, actas=verificadas)
+        actas = actas.join(leidos, on="acta_id", maintain_order="left").drop("lectura")
     actas = actas.with_columns(
         local(_utc_text(actas, name), tz=tz).alias(name) for name in _TIMESTAMPS
     )
