@@ -227,6 +227,10 @@ def textos_observacion(labels: Mapping[int | None, str]) -> pl.Expr:
     return _replace(pl.col("observacion"), codes, pl.String()).fill_null(labels.get(None, ""))
 
 
+_BUILT: Final = frozenset({"CLAVE_CASILLA", "CLAVE_ACTA"})
+"""Cells :func:`celdas` builds of numbers and of cells checked themselves."""
+
+
 def celdas(tabla: pl.DataFrame, *, election: Election, settings: RuleSettings) -> pl.DataFrame:
     """Each acta's cells in the reference layout, as :func:`prepdb_write.format_row` gives
     them, one column each: written with ``|`` between them, never quoted, they are the
@@ -254,16 +258,24 @@ def celdas(tabla: pl.DataFrame, *, election: Election, settings: RuleSettings) -
         pl.col("contabilizada").cast(pl.UInt8),
         *TEXTOS,
     )
-    texts = [name for name, dtype in cells.schema.items() if dtype == pl.String]
+    # Only texts from outside can hold the delimiter or a newline: the captured figures
+    # (``c:``) are numbers or marks, and the keys are built of numbers and of texts that
+    # are checked themselves.
+    texts = [
+        name
+        for name, dtype in cells.schema.items()
+        if dtype == pl.String and name not in _BUILT and not name.startswith("c:")
+    ]
+    nulls = sum(cells.null_count().row(0))
     flagged = cells.filter(
         pl.any_horizontal(
             pl.lit(False),
             *(
                 pl.col(t).str.contains("|", literal=True)
                 | pl.col(t).str.contains("\n", literal=True)
-                | pl.col(t).is_null()
                 for t in texts
             ),
+            *((pl.col(t).is_null() for t in cells.columns) if nulls else ()),
         )
     )
     if flagged.height:

@@ -249,8 +249,9 @@ def catalogo(
     actas = actas.with_columns(
         local(_utc_text(actas, name), tz=tz).alias(name) for name in _TIMESTAMPS
     )
-    return (
-        esperadas.join(actas, on="esperada_id", how="inner", maintain_order="left")
-        .sort("orden", "acta_id", maintain_order=True)
-        .drop("orden", "esperada_id", "acta_id")
-    )
+    cruda = esperadas.join(actas, on="esperada_id", how="inner", maintain_order="left")
+    # In the expected actas' order already (by orden, then id); only a tie in orden needs
+    # the acta's id to decide, and only then is the frame sorted again.
+    if not (cruda.get_column("orden").diff().drop_nulls() > 0).all():
+        cruda = cruda.sort("orden", "acta_id", maintain_order=True)
+    return cruda.drop("orden", "esperada_id", "acta_id")
