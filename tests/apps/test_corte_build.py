@@ -325,3 +325,18 @@ def test_the_corte_reads_every_kind_of_acta_exactly_as_the_model_path_does(elecc
     esperadas = lectura.esperadas(eleccion, casillas=lectura.casillas())
     catalog = decide_corte(eleccion, hasta=hasta, settings=settings, esperadas=esperadas)
     assert_frame_equal(catalog.tabla, decided.tabla)
+
+
+def test_expected_actas_sharing_an_orden_are_published_in_the_order_their_actas_came(eleccion):
+    """The catalog order is ``orden``; two expected actas with the same one are published
+    by their actas' registration (their ids), whatever the expected actas' own ids."""
+    primera, segunda, _ = eleccion.actas_esperadas.order_by("orden")
+    ActaEsperada.objects.filter(pk__in=[primera.pk, segunda.pk]).update(orden=1)
+    hasta = datetime(2027, 6, 8, 2, tzinfo=UTC)
+    _verificada(eleccion, segunda, verificada=hasta, valores={"PAN": "2"})
+    _verificada(eleccion, primera, verificada=hasta, valores={"PAN": "1"})
+
+    decided = decide_corte(eleccion, hasta=hasta, settings=RuleSettings())
+
+    assert decided.tabla.get_column("c:PAN").to_list() == ["2", "1"]
+    assert decided.tabla.get_column("seccion").to_list() == [101, 100]
