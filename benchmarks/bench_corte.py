@@ -11,14 +11,18 @@
 2. ``build`` (a child process): ``openprep.publish.builder.build`` into a fresh
    publication folder, timed with ``time.perf_counter``; its peak RSS is the child's
    ``ru_maxrss`` (``os.wait4``), and the parent samples the tree's summed PSS every
-   second (the builder is one process: it writes the elections in threads).
+   second (the builder is one process: it writes the elections in threads). The CPU
+   time of the whole machine during the build (the database server's included) and the
+   time stolen by the hypervisor come from ``/proc/stat``.
 3. ``phases`` (a child process): the same work the builder does, one election after the
    other, timed phase by phase (decide: read the expected actas and the actas, decide
    them; write the zip; the site's pages; then images, root pages, manifest + hashes +
    signature + swap); ``--perfil`` adds a cProfile of this run.
-4. ``floor`` (a child process): the three corte CSVs' bytes (taken from the zips the build
-   wrote, loaded before the clock starts) written to files and zipped as the builder zips
-   them (``ZIP_DEFLATED``), nothing else. Best of 3.
+4. ``floor`` (a child process, right after each build): the three corte CSVs' bytes
+   (taken from the zips the build wrote, loaded before the clock starts) written to files
+   and zipped as the builder zips them (``ZIP_DEFLATED``), nothing else. Best of 3. The
+   ratio is the median over the ``--runs`` pairs of build / floor: this machine's speed
+   drifts by 10-20 % from one minute to the next, and both sides of a pair share it.
 
 Results also go to ``build/bench/corte/resultado-<N>.json``.
 """
