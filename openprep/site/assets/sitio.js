@@ -85,11 +85,10 @@
     if (!details.open || details.querySelector("img")) return;
     var enlace = details.querySelector("a");
     if (!enlace) return;
-    var fila = details.closest("tr");
-    var clave = fila && fila.querySelector("th") ? fila.querySelector("th").textContent : "";
+    var clave = details.closest("tr").querySelector("th");
     var img = document.createElement("img");
     img.src = enlace.href;
-    img.alt = "Imagen del acta " + clave;
+    img.alt = "Imagen del acta " + (clave ? clave.textContent : "");
     img.width = 320;
     var salto = document.createElement("br");
     details.insertBefore(salto, enlace);
