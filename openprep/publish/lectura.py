@@ -111,7 +111,8 @@ _CLAVES_SQL = (
     "(SELECT jsonb_agg(key ORDER BY n)::text"
     " FROM jsonb_each_text(intake_acta.valores) WITH ORDINALITY AS e(key, value, n))"
 )
-"""An acta's keys, as the MD5 in its ``valores_lectura`` covers them (``intake/0005``)."""
+"""An acta's keys, as the MD5 in its ``valores_lectura`` covers them: the same aggregation
+as migration ``intake/0005``'s function (or no MD5 matches, and every acta is read again)."""
 _NULO = "\\N"
 """How ``valores_lectura`` writes a JSON null, which ``->>`` reads as NULL."""
 

@@ -26,6 +26,9 @@ BEGIN
 END
 $$
 """
+# The keys' aggregation is repeated in publish/lectura._CLAVES_SQL, which must give the
+# same text for the MD5 to match (tests/apps/test_lectura_valores.py fails otherwise: every
+# acta would be read again through ->>).
 # PL/pgSQL, not SQL: a SQL function is planned again in every statement that calls it
 # (0.16 ms per acta update, a fifth of PostgreSQL's work per capture); PL/pgSQL keeps its
 # plan for the connection (0.05 ms).
